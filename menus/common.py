@@ -1,0 +1,62 @@
+"""Screen kinds shared by the areas: a numbered menu, and an area not built yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Sequence
+
+from .catalog import N_
+from .engine import Ctx, Finish, Go, Outcome, Screen, Stay, View
+
+__all__ = ["Item", "MenuScreen", "ComingSoon", "MSG_CHOOSE"]
+
+MSG_CHOOSE = N_("Choose a number.")
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str  # msgid
+    target: str  # screen id
+    params: dict[str, Any] = field(default_factory=dict)
+    visible: Callable[[Ctx], bool] | None = None
+
+
+class MenuScreen(Screen):
+    """A title and numbered items; the numbers are the items' places among those shown."""
+
+    title: ClassVar[str] = ""
+
+    def items(self, ctx: Ctx, params: dict[str, Any]) -> Sequence[Item]:
+        raise NotImplementedError
+
+    def _shown(self, ctx: Ctx, params: dict[str, Any]) -> list[Item]:
+        return [i for i in self.items(ctx, params) if i.visible is None or i.visible(ctx)]
+
+    def heading(self, ctx: Ctx, params: dict[str, Any]) -> str:
+        return ctx.t(self.title)
+
+    def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
+        shown = self._shown(ctx, params)
+        return View(
+            text=self.heading(ctx, params),
+            options=[(str(n), ctx.t(item.label)) for n, item in enumerate(shown, start=1)],
+        )
+
+    def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
+        shown = self._shown(ctx, params)
+        if choice.isdigit() and 1 <= int(choice) <= len(shown):
+            item = shown[int(choice) - 1]
+            return Go(item.target, item.params)
+        return Stay(MSG_CHOOSE)
+
+
+class ComingSoon(Screen):
+    """An area that a later release builds: a short, kind END screen."""
+
+    message: ClassVar[str] = N_("This service is coming soon. Thank you for your patience.")
+
+    def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
+        return View(text=ctx.t(self.message), end=True)
+
+    def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
+        return Finish(self.message)

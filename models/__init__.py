@@ -1,0 +1,32 @@
+"""SQLAlchemy 2 models and database helpers. Imports nothing from Flask, menus, sms or ussd."""
+
+from .base import Base, utcnow
+from .db import make_engine, make_session_factory
+from .members import LANGUAGES, LEADER_ROLES, Cooperative, Gender, Member, Role, Site
+from .outbox import FINAL_STATUSES, DeliveryReport, OutboxMessage, OutboxStatus
+from .phones import InvalidPhone, normalize_phone
+from .preferences import LanguageChoice, phone_key
+from .ussd_stats import UssdSessionStat
+
+__all__ = [
+    "Base",
+    "utcnow",
+    "make_engine",
+    "make_session_factory",
+    "Cooperative",
+    "Site",
+    "Member",
+    "Gender",
+    "Role",
+    "LEADER_ROLES",
+    "LANGUAGES",
+    "OutboxMessage",
+    "OutboxStatus",
+    "DeliveryReport",
+    "FINAL_STATUSES",
+    "InvalidPhone",
+    "normalize_phone",
+    "LanguageChoice",
+    "phone_key",
+    "UssdSessionStat",
+]

@@ -1,0 +1,47 @@
+"""RQ workers that give each job the process's Runtime (see ``sms.runtime``)."""
+
+from __future__ import annotations
+
+import os
+
+from rq import SimpleWorker, Worker
+
+from .runtime import Runtime, runtime_scope
+
+__all__ = ["MinerlineWorker", "MinerlineSimpleWorker", "ThreadWorker"]
+
+
+class _RuntimeMixin:
+    runtime: Runtime
+
+    def perform_job(self, job, queue):  # type: ignore[no-untyped-def]
+        if getattr(self, "_parent_pid", os.getpid()) != os.getpid():
+            # In a forked work horse: never reuse the parent's database connections.
+            self.runtime.engine.dispose(close=False)
+        with runtime_scope(self.runtime):
+            return super().perform_job(job, queue)  # type: ignore[misc]
+
+
+class MinerlineWorker(_RuntimeMixin, Worker):
+    """Forks a work horse per job (production)."""
+
+    def __init__(self, *args, runtime: Runtime, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.runtime = runtime
+        self._parent_pid = os.getpid()
+
+
+class MinerlineSimpleWorker(_RuntimeMixin, SimpleWorker):
+    """Runs jobs in its own process (tests, embedded mode)."""
+
+    def __init__(self, *args, runtime: Runtime, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.runtime = runtime
+        self._parent_pid = os.getpid()
+
+
+class ThreadWorker(MinerlineSimpleWorker):
+    """A SimpleWorker that can run on a thread: signal handlers belong to the main thread."""
+
+    def _install_signal_handlers(self) -> None:
+        pass

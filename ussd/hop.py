@@ -1,0 +1,133 @@
+"""One USSD hop, from the gateway's form to the answer: the edge around ``menus``.
+
+Order of work: Redis round trip 1 (session, resume snapshot, lock); at most the caller
+lookup from the database on the first hop; the pure engine decides the screen; the
+effects are written in one transaction; Redis round trip 2 (session, snapshot, unlock);
+jobs are enqueued after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from menus import Engine
+from menus.catalog import Catalogs
+from models import phone_key
+from sms.outbox import enqueue_send
+from sms.runtime import Runtime
+
+from . import metrics
+from .callers import apply_effects, caller_from_dict, load_caller
+from .sessions import SessionRecord, SessionStore
+from .wire import UssdRequest, new_input
+
+__all__ = ["HopHandler", "HopAnswer"]
+
+log = logging.getLogger("minerline.ussd")
+
+MSG_BUSY = "END Sorry, please try again."
+
+
+@dataclass(frozen=True)
+class HopAnswer:
+    text: str
+    screen: str = ""
+
+
+class HopHandler:
+    def __init__(self, runtime: Runtime, engine: Engine, catalogs: Catalogs,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.runtime = runtime
+        self.engine = engine
+        self.catalogs = catalogs
+        s = runtime.settings
+        self.store = SessionStore(runtime.redis, s.secret_key, ttl=s.ussd_session_ttl,
+                                  final_ttl=s.ussd_final_answer_ttl, resume_ttl=s.ussd_resume_ttl)
+        self.secret = s.secret_key
+
+    def handle(self, req: UssdRequest) -> HopAnswer:
+        text_hash = self.store.text_hash(req.text)
+        resume_id = phone_key(self.secret, req.phone, "resume")
+        for _attempt in range(3):
+            begin = self.store.begin(req.session_id, resume_id)
+            record = begin.record
+            if record is not None and record.prev_hash == text_hash and record.prev_len == len(req.text):
+                # The same sessionId and text again: the same answer, nothing done twice.
+                if begin.lock_token:
+                    self.store.release(req.session_id)
+                metrics.DUPLICATES.inc()
+                return HopAnswer(record.answer)
+            if begin.lock_token is None:
+                done = self.store.wait_for_answer(req.session_id, text_hash)
+                if done is not None:
+                    metrics.DUPLICATES.inc()
+                    return HopAnswer(done.answer)
+                continue
+            try:
+                return self._decide(req, begin.record, begin.saved, begin.lock_token, text_hash, resume_id)
+            except BaseException:
+                self.store.release(req.session_id)
+                raise
+        return HopAnswer(MSG_BUSY)
+
+    def _decide(self, req: UssdRequest, record: SessionRecord | None, saved: dict | None,
+                lock_token: str, text_hash: str, resume_id: str) -> HopAnswer:
+        db_session = None
+        try:
+            if record is not None and record.final:
+                # The session already ended; a late hop gets the final answer again.
+                self.store.release(req.session_id)
+                return HopAnswer(record.answer)
+            if record is None or not self._continues(record, req.text):
+                # A new session, or one whose state expired: start afresh (offering a resume).
+                db_session = self.runtime.sessions()
+                caller = load_caller(db_session, req.phone, self.secret)
+                result = self.engine.start(caller_from_dict(caller), saved=saved)
+                hops = 1
+            else:
+                caller = dict(record.caller)
+                choice = new_input(req.text, record.prev_len)
+                assert record.state is not None
+                result = self.engine.step(record.state, choice, caller_from_dict(caller))
+                hops = record.hops + 1
+
+            outbox_ids: list[int] = []
+            if result.effects:
+                if db_session is None:
+                    db_session = self.runtime.sessions()
+                outbox_ids = apply_effects(
+                    db_session, result.effects, caller=caller, phone=req.phone, secret=self.secret,
+                    catalogs=self.catalogs, idempotency_prefix=f"ussd:{req.session_id}:{len(req.text)}",
+                )
+            if db_session is not None and db_session.in_transaction():
+                db_session.commit()
+        finally:
+            if db_session is not None:
+                db_session.close()
+
+        if result.end:
+            new_record = SessionRecord(state=None, prev_len=len(req.text), prev_hash=text_hash,
+                                       answer=result.text, hops=hops)
+            snapshot = None  # the session ended as it should: nothing to resume
+        else:
+            new_record = SessionRecord(state=result.state, prev_len=len(req.text), prev_hash=text_hash,
+                                       answer=result.text, caller=caller, hops=hops)
+            # The safety flow is never offered back; nor is the bare main menu.
+            snapshot = None if result.sensitive else {"lang": result.state.get("lang"),
+                                                      "stack": result.state["stack"]}
+        self.store.commit(req.session_id, new_record, resume_id, snapshot, lock_token)
+        if outbox_ids:
+            enqueue_send(self.runtime.queue(), outbox_ids)
+        metrics.SCREENS.labels(screen=result.screen).inc()
+        return HopAnswer(result.text, result.screen)
+
+    def _continues(self, record: SessionRecord, text: str) -> bool:
+        """Does ``text`` extend the previous text (previous + '*' + new input)?"""
+        if record.prev_len == 0:
+            return True
+        if len(text) <= record.prev_len or text[record.prev_len] != "*":
+            return False
+        return self.store.text_hash(text[: record.prev_len]) == record.prev_hash

@@ -1,0 +1,95 @@
+"""The ``/ussd`` blueprint: thin views over ``HopHandler``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, request
+from sqlalchemy import select, update
+
+from models import UssdSessionStat
+
+from . import metrics
+from .hop import HopHandler
+from .wire import WireError, parse_request
+
+__all__ = ["bp"]
+
+bp = Blueprint("ussd", __name__)
+log = logging.getLogger("minerline.ussd")
+
+ENDED_KEY = "ml:ussd:ended:{}"
+STATUSES = frozenset({"Success", "Incomplete", "Failed"})
+
+
+def _handler() -> HopHandler:
+    handler = current_app.extensions.get("minerline.hop")
+    if handler is None:
+        handler = HopHandler(
+            current_app.extensions["minerline"],
+            current_app.extensions["minerline.menus"],
+            current_app.extensions["minerline.catalogs"],
+        )
+        current_app.extensions["minerline.hop"] = handler
+    return handler
+
+
+def _plain(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@bp.post("/ussd")
+def ussd() -> Response:
+    started = time.perf_counter()
+    try:
+        req = parse_request(request.form)
+    except WireError as exc:
+        metrics.REQUESTS.labels(outcome="bad_request").inc()
+        return _plain(str(exc), 400)
+    answer = _handler().handle(req)
+    metrics.HOP_SECONDS.observe(time.perf_counter() - started)
+    metrics.REQUESTS.labels(outcome="end" if answer.text.startswith("END ") else "con").inc()
+    response = _plain(answer.text)
+    if answer.screen:
+        response.headers["at-ussd-hop-metadata"] = answer.screen[:99]
+    return response
+
+
+@bp.post("/ussd/events")
+def ussd_events() -> Response:
+    """End-of-session notification: keep only the status, hop count and duration."""
+    runtime = current_app.extensions["minerline"]
+    session_id = (request.form.get("sessionId") or "").strip()
+    status = (request.form.get("status") or "").strip()
+    if not session_id or status not in STATUSES:
+        return _plain("sessionId and a status of Success, Incomplete or Failed are required", 400)
+    try:
+        hops = max(0, int(request.form.get("hopsCount") or 0))
+        duration = max(0, int(float(request.form.get("durationInMillis") or 0)))
+    except ValueError:
+        return _plain("hopsCount and durationInMillis must be numbers", 400)
+    # Count each session once, though the gateway may retry; the key is a keyed hash, not the id.
+    marker = hmac.new(runtime.settings.secret_key.encode(), b"ended:" + session_id.encode(),
+                      hashlib.sha256).hexdigest()[:32]
+    if not runtime.redis.set(ENDED_KEY.format(marker), 1, nx=True, ex=86400):
+        return _plain("")
+    day = datetime.now(timezone.utc).date()
+    try:
+        with runtime.sessions() as db, db.begin():
+            stat = db.scalar(select(UssdSessionStat).where(UssdSessionStat.day == day,
+                                                           UssdSessionStat.status == status))
+            if stat is None:
+                db.add(UssdSessionStat(day=day, status=status, sessions=1, hops=hops, duration_ms=duration))
+            else:
+                db.execute(update(UssdSessionStat).where(UssdSessionStat.id == stat.id).values(
+                    sessions=UssdSessionStat.sessions + 1, hops=UssdSessionStat.hops + hops,
+                    duration_ms=UssdSessionStat.duration_ms + duration))
+    except Exception:
+        runtime.redis.delete(ENDED_KEY.format(marker))  # let the gateway's retry count it
+        raise
+    metrics.SESSION_ENDS.labels(status=status).inc()
+    return _plain("")
