@@ -325,9 +325,26 @@ class Engine:
             whole = "\n".join(line for line, _ in rest)
             if gsm7_length(whole) <= last_cap:
                 pages.append(whole)
-                return pages
+                return _balance(pages, [line for line, splittable in lines if not splittable], last_cap)
             page, rest = _fill(rest, cap)
             pages.append(page)
+
+
+def _balance(pages: list[str], options: list[str], cap: int) -> list[str]:
+    """Never leave the options alone on the last page: bring the end of the text with them."""
+    if len(pages) < 2 or not options or pages[-1] != "\n".join(options):
+        return pages
+    words = pages[-2].split(" ")
+    moved: list[str] = []
+    while len(words) > 1 and len(moved) < len(words):
+        candidate = " ".join([words[-1], *moved]) + "\n" + pages[-1]
+        if gsm7_length(candidate) > cap:
+            break
+        moved.insert(0, words.pop())
+    if moved:
+        pages[-2] = " ".join(words)
+        pages[-1] = " ".join(moved) + "\n" + pages[-1]
+    return pages
 
 
 def _fill(lines: list[tuple[str, bool]], cap: int) -> tuple[str, list[tuple[str, bool]]]:

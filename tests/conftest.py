@@ -148,3 +148,25 @@ def work(runtime: Runtime):  # type: ignore[no-untyped-def]
         return run_jobs(runtime)
 
     return run
+
+
+@pytest.fixture
+def member(runtime: Runtime):  # type: ignore[no-untyped-def]
+    """Create a member: ``member(role=Role.CHAIR, language="en")``."""
+    from models import Cooperative, Gender, Member, Role
+
+    def make(phone: str = "+256700000010", name: str = "Sarah Nakato", role=Role.MEMBER,
+             language: str | None = "en", gender=Gender.FEMALE, cooperative: str = "Kitumbi Women Miners"):
+        with runtime.sessions() as db, db.begin():
+            key = Cooperative.key_for(cooperative)
+            coop = db.query(Cooperative).filter_by(name_key=key).one_or_none()
+            if coop is None:
+                coop = Cooperative(name=cooperative, name_key=key)
+                db.add(coop)
+                db.flush()
+            m = Member(phone=phone, name=name, role=role, language=language, gender=gender,
+                       cooperative_id=coop.id)
+            db.add(m)
+        return m
+
+    return make

@@ -1,0 +1,68 @@
+"""Health, metrics, the webhook token, and logs without phone numbers."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app import create_app
+from ops import redact
+from tests.helpers import Phone
+
+
+def test_healthz_checks_database_and_redis(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.json == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_healthz_reports_a_redis_that_is_down(settings, runtime):
+    from redis import Redis
+
+    broken = settings.replace(redis_url="redis://127.0.0.1:1/0")
+    runtime.redis = Redis.from_url(broken.redis_url, socket_connect_timeout=0.2)
+    resp = create_app(broken, runtime=runtime).test_client().get("/healthz")
+    assert resp.status_code == 503 and resp.json["redis"].startswith("error")
+
+
+def test_metrics_count_hops_and_hold_no_phone_numbers(client, phone):
+    p = phone("+256700000009")
+    p.dial()
+    p.send("1")
+    body = client.get("/metrics").get_data(as_text=True)
+    assert "minerline_ussd_hop_seconds_bucket" in body
+    assert 'minerline_ussd_requests_total{outcome="con"}' in body
+    assert "700000009" not in body
+
+
+@pytest.mark.parametrize("path", ["/ussd", "/ussd/events", "/sms/inbound", "/sms/delivery", "/sms/optout"])
+def test_callbacks_need_the_token_when_one_is_set(settings, runtime, path):
+    app = create_app(settings.replace(webhook_token="s3cret"), runtime=runtime)
+    client = app.test_client()
+    form = {"sessionId": "ATUid_x", "phoneNumber": "+256700000009", "text": "", "serviceCode": "*384*44#"}
+    assert client.post(path, data=form).status_code == 403
+    assert client.post(path + "?token=wrong", data=form).status_code == 403
+    assert runtime.redis.keys("ml:ussd:*") == []  # a refused callback changes nothing
+
+
+def test_ussd_works_with_the_right_token(settings, runtime):
+    app = create_app(settings.replace(webhook_token="s3cret"), runtime=runtime)
+    p = Phone(app.test_client(), "+256700000009", token="s3cret")
+    assert p.dial().startswith("CON ")
+
+
+def test_log_lines_never_hold_phone_numbers(phone, caplog):
+    caplog.set_level(logging.DEBUG)
+    p = phone("+256772123456")
+    p.dial()
+    p.send("1")
+    logging.getLogger("minerline.test").warning("a message for +256772123456 and 0772123456")
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "772123456" not in redact(message)
+
+
+@pytest.mark.parametrize("raw", ["+256772123456", "256772123456", "0772123456", "772123456", "0772 123 456"])
+def test_redact_catches_every_form(raw):
+    assert "772" not in redact(f"number {raw} here")
