@@ -34,6 +34,8 @@ MSG_BUSY = "END Sorry, please try again."
 @dataclass(frozen=True)
 class HopAnswer:
     text: str
+    # Labels the hop for the gateway's dashboard; empty for the safety flow, which the
+    # gateway's records (tied to the phone number) must never name.
     screen: str = ""
 
 
@@ -122,7 +124,7 @@ class HopHandler:
         if outbox_ids:
             enqueue_send(self.runtime.queue(), outbox_ids)
         metrics.SCREENS.labels(screen=result.screen).inc()
-        return HopAnswer(result.text, result.screen)
+        return HopAnswer(result.text, "" if result.sensitive else result.screen)
 
     def _continues(self, record: SessionRecord, text: str) -> bool:
         """Does ``text`` extend the previous text (previous + '*' + new input)?"""
