@@ -88,7 +88,7 @@ def _register_cli(app: Flask) -> None:
                 click.echo(f"Nothing was imported. Fix these rows and try again ({len(exc.errors)}):", err=True)
                 for error in exc.errors:
                     click.echo(f"  {error}", err=True)
-                raise SystemExit(1)
+                raise SystemExit(1) from None
         click.echo(f"Imported: {result.created} new, {result.updated} updated.")
         for name in result.cooperatives_created:
             click.echo(f"New cooperative: {name}")

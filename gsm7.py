@@ -1,4 +1,7 @@
-"""GSM-7 alphabet: what a basic phone shows, and how long a text is in it. A leaf module: imports nothing of the project."""
+"""GSM-7 alphabet: what a basic phone shows, and how long a text is in it.
+
+A leaf module: it imports nothing of the project, so menus and sms can both use it.
+"""
 
 from __future__ import annotations
 

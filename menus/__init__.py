@@ -7,8 +7,10 @@ it to its area's module and, for a new area, to the list below.
 
 from __future__ import annotations
 
+from gsm7 import gsm7_length, is_gsm7, to_gsm7
+
 from . import areas, language, main, resume, rights
-from .catalog import DEFAULT_LANGUAGE, LANGUAGES, Catalogs, N_
+from .catalog import DEFAULT_LANGUAGE, LANGUAGES, N_, Catalogs
 from .engine import (
     LIMIT,
     Caller,
@@ -20,7 +22,6 @@ from .engine import (
     SetLanguage,
     View,
 )
-from gsm7 import gsm7_length, is_gsm7, to_gsm7
 
 __all__ = [
     "build_engine",

@@ -19,8 +19,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Iterable, Sequence
 
-from .catalog import DEFAULT_LANGUAGE, Catalogs, N_, Translator
 from gsm7 import gsm7_length
+
+from .catalog import DEFAULT_LANGUAGE, N_, Catalogs, Translator
 
 __all__ = [
     "LIMIT",

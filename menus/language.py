@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import LANGUAGES, Catalogs, N_
+from .catalog import LANGUAGES, N_, Catalogs
 from .common import MSG_CHOOSE
 from .engine import Ctx, Home, Outcome, Screen, SetLanguage, Stay, View
 

@@ -20,7 +20,6 @@ from app import create_app, upgrade_database
 from models import Base
 from settings import Settings
 from sms.runtime import Runtime, build_runtime
-
 from tests.helpers import Phone, run_jobs
 
 TEST_REDIS_DB = 15

@@ -14,7 +14,7 @@ from menus.rights import topic_sms_text
 from models import LanguageChoice, Member, phone_key
 from sms.outbox import queue_message
 
-__all__ = ["load_caller", "caller_to_dict", "caller_from_dict", "apply_effects"]
+__all__ = ["load_caller", "caller_from_dict", "apply_effects"]
 
 
 def load_caller(session: Session, phone: str, secret: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select, update
@@ -77,7 +77,7 @@ def ussd_events() -> Response:
                       hashlib.sha256).hexdigest()[:32]
     if not runtime.redis.set(ENDED_KEY.format(marker), 1, nx=True, ex=86400):
         return _plain("")
-    day = datetime.now(timezone.utc).date()
+    day = datetime.now(UTC).date()
     try:
         with runtime.sessions() as db, db.begin():
             stat = db.scalar(select(UssdSessionStat).where(UssdSessionStat.day == day,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from gsm7 import gsm7_length
 from menus import Caller, Catalogs, SendTopicSms, SetLanguage, build_engine
 from menus.engine import LIMIT, Engine, View, _fill
-from gsm7 import gsm7_length, is_gsm7
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
 CATALOGS = Catalogs.load(LOCALES)

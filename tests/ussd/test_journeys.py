@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-
-from pathlib import Path
 
 from menus import LANGUAGES, Catalogs
 from menus.engine import MSG_NAV
