@@ -37,6 +37,7 @@ __all__ = [
     "ResumeSaved",
     "SendTopicSms",
     "SetLanguage",
+    "Authenticated",
     "Result",
     "Engine",
     "BACK",
@@ -60,6 +61,7 @@ class Caller:
     """What the edge knows about the person dialling. No phone number."""
 
     is_member: bool = False
+    member_id: int | None = None
     name: str | None = None
     role: str | None = None
     language: str | None = None
@@ -74,6 +76,10 @@ class Ctx:
     caller: Caller
     lang: str
     t: Translator
+    # The edge's implementation of the areas' data ports (see each area's Protocol), or None.
+    data: Any = None
+    # The PIN was given in this session (cleared when a dropped session is resumed).
+    authed: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,11 @@ class SendTopicSms:
 @dataclass(frozen=True)
 class SetLanguage:
     lang: str
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    """The caller gave the right PIN: later screens in this session may show balances."""
 
 
 # --- outcomes of a screen's handle() ---
@@ -182,6 +193,7 @@ class Engine:
         self,
         screens: Iterable[Screen],
         catalogs: Catalogs,
+        data: Any = None,
         home: str = "main",
         first: str = "lang.first",
         resume: str = "resume",
@@ -195,9 +207,16 @@ class Engine:
             if needed not in self.screens:
                 raise ValueError(f"no screen {needed!r}")
         self.catalogs = catalogs
+        self.data = data
         self.home, self.first, self.resume = home, first, resume
 
     # --- public API ---
+
+    def with_data(self, data: Any) -> "Engine":
+        """The same screens with the edge's data ports for one hop."""
+        clone = copy.copy(self)
+        clone.data = data
+        return clone
 
     def start(self, caller: Caller, saved: dict[str, Any] | None = None) -> Result:
         """First hop of a session. ``saved`` is a dropped session's state to offer back."""
@@ -247,7 +266,8 @@ class Engine:
 
     def _ctx(self, state: dict[str, Any], caller: Caller) -> Ctx:
         lang = state.get("lang") or DEFAULT_LANGUAGE
-        return Ctx(caller=caller, lang=lang, t=self.catalogs.translator(lang))
+        return Ctx(caller=caller, lang=lang, t=self.catalogs.translator(lang), data=self.data,
+                   authed=bool(state.get("auth")))
 
     def _is_sensitive(self, state: dict[str, Any]) -> bool:
         return any(self.screens[f["id"]].sensitive for f in state.get("stack", []) if f["id"] in self.screens)
@@ -257,6 +277,8 @@ class Engine:
         for effect in effects:
             if isinstance(effect, SetLanguage):
                 state["lang"] = effect.lang
+            elif isinstance(effect, Authenticated):
+                state["auth"] = True
         if isinstance(outcome, Stay):
             return self._render(state, caller, error=outcome.reason)
         if isinstance(outcome, Go):

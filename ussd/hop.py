@@ -20,7 +20,9 @@ from sms.outbox import enqueue_send
 from sms.runtime import Runtime
 
 from . import metrics
-from .callers import apply_effects, caller_from_dict, load_caller
+from .callers import caller_from_dict, load_caller
+from .data import HopData
+from .effects import apply_effects
 from .sessions import SessionRecord, SessionStore
 from .wire import UssdRequest, new_input
 
@@ -77,38 +79,34 @@ class HopHandler:
 
     def _decide(self, req: UssdRequest, record: SessionRecord | None, saved: dict | None,
                 lock_token: str, text_hash: str, resume_id: str) -> HopAnswer:
-        db_session = None
+        if record is not None and record.final:
+            # The session already ended; a late hop gets the final answer again.
+            self.store.release(req.session_id)
+            return HopAnswer(record.answer)
+        fresh = record is None or not self._continues(record, req.text)
+        caller = {} if fresh else dict(record.caller)  # type: ignore[union-attr]
+        data = HopData(self.runtime, req.phone, caller, req.session_id)
         try:
-            if record is not None and record.final:
-                # The session already ended; a late hop gets the final answer again.
-                self.store.release(req.session_id)
-                return HopAnswer(record.answer)
-            if record is None or not self._continues(record, req.text):
+            engine = self.engine.with_data(data)
+            if fresh:
                 # A new session, or one whose state expired: start afresh (offering a resume).
-                db_session = self.runtime.sessions()
-                caller = load_caller(db_session, req.phone, self.secret)
-                result = self.engine.start(caller_from_dict(caller), saved=saved)
+                caller.update(load_caller(data.db, req.phone, self.secret))
+                result = engine.start(caller_from_dict(caller), saved=saved)
                 hops = 1
             else:
-                caller = dict(record.caller)
-                choice = new_input(req.text, record.prev_len)
-                assert record.state is not None
-                result = self.engine.step(record.state, choice, caller_from_dict(caller))
+                assert record is not None and record.state is not None
+                result = engine.step(record.state, new_input(req.text, record.prev_len), caller_from_dict(caller))
                 hops = record.hops + 1
-
             outbox_ids: list[int] = []
             if result.effects:
-                if db_session is None:
-                    db_session = self.runtime.sessions()
                 outbox_ids = apply_effects(
-                    db_session, result.effects, caller=caller, phone=req.phone, secret=self.secret,
-                    catalogs=self.catalogs, idempotency_prefix=f"ussd:{req.session_id}:{len(req.text)}",
+                    data, result.effects, secret=self.secret, catalogs=self.catalogs,
+                    idempotency_prefix=f"ussd:{req.session_id}:{len(req.text)}",
                 )
-            if db_session is not None and db_session.in_transaction():
-                db_session.commit()
+            if data.opened and data.db.in_transaction():
+                data.db.commit()
         finally:
-            if db_session is not None:
-                db_session.close()
+            data.close()
 
         if result.end:
             new_record = SessionRecord(state=None, prev_len=len(req.text), prev_hash=text_hash,

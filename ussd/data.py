@@ -1,0 +1,44 @@
+"""The edge's side of the menus' data ports, for one hop.
+
+Each area that shows data defines a small Protocol in its ``menus`` module; its
+implementation lives in ``ussd/data_<area>.py`` and is an attribute here
+(``ctx.data.savings``, ``ctx.data.wages`` ...). One database session is opened lazily
+and shared by the reads and the hop's writes, so a hop stays within its query budget.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sms.runtime import Runtime
+
+__all__ = ["HopData"]
+
+
+class HopData:
+    def __init__(self, runtime: Runtime, phone: str, caller: dict[str, Any], session_id: str,
+                 now: datetime | None = None) -> None:
+        self.runtime = runtime
+        self.phone = phone
+        self.caller = caller
+        self.session_id = session_id
+        self.now = now or datetime.now(UTC)
+        self._db: Session | None = None
+
+    @property
+    def db(self) -> Session:
+        if self._db is None:
+            self._db = self.runtime.sessions()
+        return self._db
+
+    @property
+    def opened(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,82 @@
+"""Carrying out the effects a screen asks for, after the screen is decided, in the hop's transaction.
+
+Each effect type has one handler. An area with effects of its own adds its handlers
+in ``ussd/effects_<area>.py`` and lists them in ``HANDLERS`` below.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from menus import SendTopicSms, SetLanguage
+from menus.catalog import Catalogs
+from menus.engine import Authenticated
+from menus.rights import topic_sms_text
+from models import LanguageChoice, Member, phone_key
+from sms.outbox import queue_message
+
+from .data import HopData
+
+__all__ = ["apply_effects", "EffectContext", "HANDLERS"]
+
+
+class EffectContext:
+    """What a handler may use: the hop's data (session, phone, caller) and where ids go."""
+
+    def __init__(self, data: HopData, secret: str, catalogs: Catalogs, idempotency_prefix: str) -> None:
+        self.data = data
+        self.secret = secret
+        self.catalogs = catalogs
+        self.idempotency_prefix = idempotency_prefix
+        self.outbox_ids: list[int] = []
+        self.n = 0  # the effect's place in the hop, for idempotency keys
+
+    def key(self, suffix: str = "") -> str:
+        return f"{self.idempotency_prefix}:{self.n}{suffix}"
+
+
+def _set_language(effect: SetLanguage, ctx: EffectContext) -> None:
+    data = ctx.data
+    data.caller["l"] = effect.lang
+    if data.caller.get("m") is not None:
+        data.db.execute(update(Member).where(Member.id == data.caller["m"]).values(language=effect.lang))
+        return
+    insert = postgresql.insert if data.db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    key = phone_key(ctx.secret, data.phone, "language")
+    stmt = insert(LanguageChoice).values(phone_key=key, language=effect.lang)
+    data.db.execute(stmt.on_conflict_do_update(index_elements=["phone_key"], set_={"language": effect.lang}))
+
+
+def _send_topic(effect: SendTopicSms, ctx: EffectContext) -> None:
+    text = topic_sms_text(effect.topic, ctx.catalogs.translator(effect.lang))
+    message_id = queue_message(ctx.data.db, phone=ctx.data.phone, text=text, purpose="rights",
+                               member_id=ctx.data.caller.get("m"), idempotency_key=ctx.key())
+    if message_id is not None:
+        ctx.outbox_ids.append(message_id)
+
+
+def _nothing(effect: Any, ctx: EffectContext) -> None:
+    """Effects the engine applies to the session state itself."""
+
+
+HANDLERS: dict[type, Callable[[Any, EffectContext], None]] = {
+    SetLanguage: _set_language,
+    SendTopicSms: _send_topic,
+    Authenticated: _nothing,
+}
+
+
+def apply_effects(data: HopData, effects: Iterable[object], *, secret: str, catalogs: Catalogs,
+                  idempotency_prefix: str) -> list[int]:
+    """Carry out a hop's effects in its transaction; return the outbox ids to enqueue after commit."""
+    ctx = EffectContext(data, secret, catalogs, idempotency_prefix)
+    for n, effect in enumerate(effects):
+        ctx.n = n
+        handler = HANDLERS.get(type(effect))
+        if handler is None:  # pragma: no cover - a new effect without a handler is a programming error
+            raise TypeError(f"no handler for effect {effect!r}")
+        handler(effect, ctx)
+    return ctx.outbox_ids
