@@ -6,6 +6,7 @@ from .members import LANGUAGES, LEADER_ROLES, Cooperative, Gender, Member, Role,
 from .outbox import FINAL_STATUSES, DeliveryReport, OutboxMessage, OutboxStatus
 from .phones import InvalidPhone, normalize_phone
 from .preferences import LanguageChoice, phone_key
+from .savings import EntryKind, GroupMembership, LedgerEntry, PinState, SavingsGroup
 from .ussd_stats import UssdSessionStat
 
 __all__ = [
@@ -29,4 +30,9 @@ __all__ = [
     "LanguageChoice",
     "phone_key",
     "UssdSessionStat",
+    "SavingsGroup",
+    "GroupMembership",
+    "LedgerEntry",
+    "EntryKind",
+    "PinState",
 ]

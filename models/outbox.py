@@ -31,6 +31,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
         Index("ix_outbox_phone_status", "phone", "status"),
+        # The retention sweep looks for rows not yet redacted, oldest first.
+        Index("ix_outbox_retention", "redacted_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,5 +81,5 @@ class DeliveryReport(Base):
     network_code: Mapped[str | None] = mapped_column(String(16))
     failure_reason: Mapped[str | None] = mapped_column(String(64))
     retry_count: Mapped[int | None] = mapped_column(Integer)
-    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)

@@ -7,6 +7,7 @@ A message is a row before it is queued: Redis can be emptied and the sweep
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Iterable
 
 from rq import Queue
@@ -18,9 +19,12 @@ from models import OutboxMessage, OutboxStatus, utcnow
 
 from .segments import count_segments
 
-__all__ = ["queue_message", "enqueue_send", "BATCH_SIZE"]
+__all__ = ["queue_message", "enqueue_send", "due_pending", "BATCH_SIZE", "QUEUED_KEY"]
 
 BATCH_SIZE = 100  # recipients of one text per API call
+# Set by the sweep for an outbox id it queued, cleared by the job that claims it: the sweep does not queue
+# the same row again while a job for it waits in a slow queue.
+QUEUED_KEY = "ml:sms:queued:{}"
 
 
 def queue_message(
@@ -83,13 +87,12 @@ def enqueue_send(queue: Queue, ids: Iterable[int], texts: dict[int, str] | None 
     return jobs
 
 
-def pending_ids(session: Session, limit: int = 10_000) -> list[int]:
-    """Rows due for a send attempt, oldest first."""
-    return list(
-        session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
+def due_pending(session: Session, now: datetime | None = None, limit: int = 10_000) -> dict[int, str]:
+    """Pending rows whose next attempt is due at ``now``, oldest first, as id -> text (for grouping)."""
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.text)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= (now or utcnow()))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
     )
+    return {row_id: text or "" for row_id, text in rows}
