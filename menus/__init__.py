@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gsm7 import gsm7_length, is_gsm7, to_gsm7
 
-from . import areas, language, main, resume, rights
+from . import areas, language, leaders, main, resume, rights, savings
 from .catalog import DEFAULT_LANGUAGE, LANGUAGES, N_, Catalogs
 from .engine import (
     LIMIT,
@@ -51,5 +51,7 @@ def build_engine(catalogs: Catalogs) -> Engine:
         *resume.SCREENS,
         *rights.SCREENS,
         *areas.SCREENS,
+        *savings.SCREENS,
+        *leaders.SCREENS,
     ]
     return Engine(screens, catalogs)

@@ -7,11 +7,6 @@ from .common import ComingSoon
 __all__ = ["SCREENS"]
 
 
-class SavingsHome(ComingSoon):
-    id = "savings"
-    protected = True
-
-
 class WagesHome(ComingSoon):
     id = "wages"
 
@@ -25,9 +20,4 @@ class MeetingsHome(ComingSoon):
     id = "meetings"
 
 
-class LeaderTools(ComingSoon):
-    id = "leaders"
-    protected = True
-
-
-SCREENS = [SavingsHome(), WagesHome(), SafetyHome(), MeetingsHome(), LeaderTools()]
+SCREENS = [WagesHome(), SafetyHome(), MeetingsHome()]

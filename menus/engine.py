@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar, Iterable, Sequence
 
 from gsm7 import gsm7_length
@@ -80,6 +81,8 @@ class Ctx:
     data: Any = None
     # The PIN was given in this session (cleared when a dropped session is resumed).
     authed: bool = False
+    # Today, as the edge's clock says (dates on loans and reports).
+    today: date = field(default_factory=date.today)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ class Go:
     screen: str
     params: dict[str, Any] = field(default_factory=dict)
     effects: tuple = ()
+    pop: int = 0  # screens to take off first (e.g. 1: replace this one, so Back skips it)
+    notice: str | None = None  # msgid shown once above the new screen
+    notice_params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ class Home:
 @dataclass(frozen=True)
 class Stay:
     reason: str = MSG_INVALID  # msgid shown above the same screen
+    params: dict[str, Any] = field(default_factory=dict)
+    effects: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,11 @@ class Screen:
 
     def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
         return Stay()
+
+    def enter(self, ctx: Ctx, params: dict[str, Any]) -> "Outcome | None":
+        """Called when the screen is about to be shown by Go: return an outcome to go elsewhere
+        instead (a gate that sends the caller to the PIN, or ends a session that may not pass)."""
+        return None
 
 
 @dataclass
@@ -208,14 +221,16 @@ class Engine:
                 raise ValueError(f"no screen {needed!r}")
         self.catalogs = catalogs
         self.data = data
+        self.today: date | None = None
         self.home, self.first, self.resume = home, first, resume
 
     # --- public API ---
 
-    def with_data(self, data: Any) -> "Engine":
-        """The same screens with the edge's data ports for one hop."""
+    def with_data(self, data: Any, today: date | None = None) -> "Engine":
+        """The same screens with the edge's data ports (and clock) for one hop."""
         clone = copy.copy(self)
         clone.data = data
+        clone.today = today
         return clone
 
     def start(self, caller: Caller, saved: dict[str, Any] | None = None) -> Result:
@@ -267,22 +282,35 @@ class Engine:
     def _ctx(self, state: dict[str, Any], caller: Caller) -> Ctx:
         lang = state.get("lang") or DEFAULT_LANGUAGE
         return Ctx(caller=caller, lang=lang, t=self.catalogs.translator(lang), data=self.data,
-                   authed=bool(state.get("auth")))
+                   authed=bool(state.get("auth")), today=self.today or date.today())
 
     def _is_sensitive(self, state: dict[str, Any]) -> bool:
         return any(self.screens[f["id"]].sensitive for f in state.get("stack", []) if f["id"] in self.screens)
 
-    def _apply(self, state: dict[str, Any], caller: Caller, outcome: Outcome) -> Result:
+    def _apply(self, state: dict[str, Any], caller: Caller, outcome: Outcome, depth: int = 0) -> Result:
         effects: list = list(getattr(outcome, "effects", ()))
         for effect in effects:
             if isinstance(effect, SetLanguage):
                 state["lang"] = effect.lang
             elif isinstance(effect, Authenticated):
                 state["auth"] = True
+        notice: tuple[str, dict[str, Any]] | None = None
         if isinstance(outcome, Stay):
-            return self._render(state, caller, error=outcome.reason)
+            result = self._render(state, caller, error=(outcome.reason, outcome.params))
+            result.effects = effects + result.effects
+            return result
         if isinstance(outcome, Go):
+            for _ in range(min(outcome.pop, len(state["stack"]) - 1)):
+                state["stack"].pop()
+            target = self.screens[outcome.screen]
+            redirect = target.enter(self._ctx(state, caller), dict(outcome.params)) if depth < 5 else None
+            if redirect is not None:
+                result = self._apply(state, caller, redirect, depth + 1)
+                result.effects = effects + result.effects
+                return result
             state["stack"].append(_frame(outcome.screen, outcome.params))
+            if outcome.notice:
+                notice = (outcome.notice, outcome.notice_params)
         elif isinstance(outcome, Back):
             if len(state["stack"]) > 1:
                 state["stack"].pop()
@@ -291,10 +319,19 @@ class Engine:
                 state["lang"] = outcome.lang
             state["stack"] = [_frame(self._root(state))]
         elif isinstance(outcome, ResumeSaved):
-            state["stack"] = state.pop("saved", None) or [_frame(self._root(state))]
+            stack = state.pop("saved", None) or [_frame(self._root(state))]
             state["auth"] = False  # a PIN-protected screen asks for the PIN again
-            for frame in state["stack"]:
+            for frame in stack:
                 frame["pg"] = 0
+            guarded = next((i for i, f in enumerate(stack) if self.screens[f["id"]].protected), None)
+            if guarded is not None:
+                # Back through the gate: the screens before the first protected one, then its gate.
+                state["stack"] = stack[:guarded]
+                gate = getattr(self.screens[stack[guarded]["id"]], "gate", stack[guarded]["id"])
+                result = self._apply(state, caller, Go(gate), depth + 1)
+                result.effects = effects + result.effects
+                return result
+            state["stack"] = stack
         elif isinstance(outcome, Finish):
             t = self._ctx(state, caller).t
             body = t(outcome.message).format(**outcome.params) if outcome.params else t(outcome.message)
@@ -306,11 +343,12 @@ class Engine:
                 screen=top,
                 sensitive=self._is_sensitive(state),
             )
-        result = self._render(state, caller)
+        result = self._render(state, caller, error=notice)
         result.effects = effects + result.effects
         return result
 
-    def _render(self, state: dict[str, Any], caller: Caller, error: str | None = None) -> Result:
+    def _render(self, state: dict[str, Any], caller: Caller,
+                error: tuple[str, dict[str, Any]] | str | None = None) -> Result:
         frame = state["stack"][-1]
         screen = self.screens[frame["id"]]
         ctx = self._ctx(state, caller)
@@ -326,7 +364,9 @@ class Engine:
         if not last:
             body += "\n" + ctx.t(MSG_MORE)
         if error:
-            body = ctx.t(error) + "\n" + body
+            message, values = (error, {}) if isinstance(error, str) else error
+            line = ctx.t(message).format(**values) if values else ctx.t(message)
+            body = line + "\n" + body
         else:
             hint = ctx.t(MSG_NAV if len(state["stack"]) > 1 else MSG_NAV_HOME)
             if len(state["stack"]) > 1 or frame["id"] != self._root(state):

@@ -27,12 +27,22 @@ class HopData:
         self.session_id = session_id
         self.now = now or datetime.now(UTC)
         self._db: Session | None = None
+        self._ports: dict[str, Any] = {}
 
     @property
     def db(self) -> Session:
         if self._db is None:
             self._db = self.runtime.sessions()
         return self._db
+
+    @property
+    def savings(self):  # type: ignore[no-untyped-def]
+        """``menus.savings.SavingsData``, read from the database."""
+        if "savings" not in self._ports:
+            from .data_savings import SavingsPort
+
+            self._ports["savings"] = SavingsPort(self, self.runtime.settings.secret_key)
+        return self._ports["savings"]
 
     @property
     def opened(self) -> bool:

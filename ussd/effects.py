@@ -19,23 +19,10 @@ from models import LanguageChoice, Member, phone_key
 from sms.outbox import queue_message
 
 from .data import HopData
+from .effect_context import EffectContext
+from .effects_savings import HANDLERS as SAVINGS_HANDLERS
 
 __all__ = ["apply_effects", "EffectContext", "HANDLERS"]
-
-
-class EffectContext:
-    """What a handler may use: the hop's data (session, phone, caller) and where ids go."""
-
-    def __init__(self, data: HopData, secret: str, catalogs: Catalogs, idempotency_prefix: str) -> None:
-        self.data = data
-        self.secret = secret
-        self.catalogs = catalogs
-        self.idempotency_prefix = idempotency_prefix
-        self.outbox_ids: list[int] = []
-        self.n = 0  # the effect's place in the hop, for idempotency keys
-
-    def key(self, suffix: str = "") -> str:
-        return f"{self.idempotency_prefix}:{self.n}{suffix}"
 
 
 def _set_language(effect: SetLanguage, ctx: EffectContext) -> None:
@@ -66,6 +53,7 @@ HANDLERS: dict[type, Callable[[Any, EffectContext], None]] = {
     SetLanguage: _set_language,
     SendTopicSms: _send_topic,
     Authenticated: _nothing,
+    **SAVINGS_HANDLERS,
 }
 
 

@@ -9,8 +9,8 @@ jobs are enqueued after the commit.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Callable
 
 from menus import Engine
@@ -42,8 +42,7 @@ class HopAnswer:
 
 
 class HopHandler:
-    def __init__(self, runtime: Runtime, engine: Engine, catalogs: Catalogs,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, runtime: Runtime, engine: Engine, catalogs: Catalogs) -> None:
         self.runtime = runtime
         self.engine = engine
         self.catalogs = catalogs
@@ -51,6 +50,8 @@ class HopHandler:
         self.store = SessionStore(runtime.redis, s.secret_key, ttl=s.ussd_session_ttl,
                                   final_ttl=s.ussd_final_answer_ttl, resume_ttl=s.ussd_resume_ttl)
         self.secret = s.secret_key
+        # The hop's clock; tests replace it to move time on (PIN locks, loan dates).
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def handle(self, req: UssdRequest) -> HopAnswer:
         text_hash = self.store.text_hash(req.text)
@@ -85,9 +86,9 @@ class HopHandler:
             return HopAnswer(record.answer)
         fresh = record is None or not self._continues(record, req.text)
         caller = {} if fresh else dict(record.caller)  # type: ignore[union-attr]
-        data = HopData(self.runtime, req.phone, caller, req.session_id)
+        data = HopData(self.runtime, req.phone, caller, req.session_id, now=self.now())
         try:
-            engine = self.engine.with_data(data)
+            engine = self.engine.with_data(data, today=data.now.date())
             if fresh:
                 # A new session, or one whose state expired: start afresh (offering a resume).
                 caller.update(load_caller(data.db, req.phone, self.secret))
