@@ -389,7 +389,9 @@ class Statement(Screen):
 
     def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
         if choice == "98":
-            return Go(self.id, {**params, "o": params.get("o", 0) + STATEMENT_PAGE})
+            offset = params.get("o", 0) + STATEMENT_PAGE
+            if ctx.data.savings.statement(params["gm"], offset, 1):
+                return Go(self.id, {**params, "o": offset})
         return Stay()
 
 

@@ -109,9 +109,13 @@ def test_resume_is_never_offered_into_the_safety_flow():
 
 
 def test_areas_not_built_yet_end_with_a_short_coming_soon():
-    for choice in ("1", "2", "4", "5"):
-        result = go(ENGINE, EN, choice)
-        assert result.end and "coming soon" in result.text
+    result = go(ENGINE, EN, "5")
+    assert result.end and "coming soon" in result.text
+
+
+def test_savings_for_someone_who_is_not_a_member_ends_kindly():
+    result = go(ENGINE, EN, "1")
+    assert result.end and "Ask your group leader" in result.text
 
 
 def test_fill_never_splits_an_option_line():

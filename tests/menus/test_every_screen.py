@@ -13,6 +13,7 @@ from babel.messages.extract import extract_from_dir
 from gsm7 import gsm7_length, is_gsm7
 from menus import LANGUAGES, Caller, Catalogs, build_engine
 from menus.engine import LIMIT, MSG_INVALID, MSG_NAV, RESERVE
+from tests.menus.fakes import PIN, FakeData
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGS = Catalogs.load(ROOT / "locales")
@@ -20,20 +21,28 @@ ENGINE = build_engine(CATALOGS)
 # The longest names a member record can hold are never shown on these screens yet; when a
 # screen shows data, add its longest value to this walk.
 CALLERS = {
-    "new": Caller(),
-    "member": Caller(is_member=True, role="member", name="N" * 120),
-    "leader": Caller(is_member=True, role="treasurer", name="N" * 120),
+    "new": (Caller(), FakeData()),
+    "member": (Caller(is_member=True, member_id=1, role="member", name="N" * 120), FakeData()),
+    "member-no-pin": (Caller(is_member=True, member_id=1, role="member", name="N" * 120), FakeData(has_pin=False)),
+    "member-locked": (Caller(is_member=True, member_id=1, role="member", name="N" * 120), FakeData(locked=True)),
+    "leader": (Caller(is_member=True, member_id=1, role="treasurer", name="N" * 120), FakeData()),
+    "secretary": (Caller(is_member=True, member_id=1, role="secretary", name="N" * 120), FakeData()),
 }
-PROBES = ("0", "00", "98", "x", "1*2", "")
+# Inputs tried on every screen: navigation, bad input, a PIN, a wrong PIN, an amount, a phone.
+PROBES = ("0", "00", "98", "x", "1*2", "", PIN, "9999", "5000", "0772123456")
 
 
 def _signature(state: dict) -> str:
-    return json.dumps([state.get("lang"), state["stack"]], sort_keys=True)
+    # The screen on show (with its data and page) and how the caller got there, roughly:
+    # enough to reach every screen once without walking every history that leads to it.
+    top = state["stack"][-1]
+    return json.dumps([state.get("lang"), state.get("auth"), top, len(state["stack"]) > 1], sort_keys=True)
 
 
-def walk(caller: Caller):
+def walk(caller: Caller, data: FakeData | None = None):
     """Breadth-first over every screen reachable from the start: yields (path, result)."""
-    start = ENGINE.start(caller)
+    engine = ENGINE.with_data(data or FakeData())
+    start = engine.start(caller)
     queue = [((), start)]
     seen = {_signature(start.state)}
     while queue:
@@ -43,7 +52,7 @@ def walk(caller: Caller):
             continue
         options = set(re.findall(r"^(\d+) ", result.text[4:], flags=re.M)) | set(PROBES)
         for value in sorted(options):
-            nxt = ENGINE.step(result.state, value, caller)
+            nxt = engine.step(result.state, value, caller)
             sig = _signature(nxt.state) + ("END" + nxt.text if nxt.end else "")
             if sig in seen:
                 yield path + (value,), nxt
@@ -55,16 +64,21 @@ def walk(caller: Caller):
 @pytest.mark.parametrize("kind", sorted(CALLERS))
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_screen_fits_and_is_gsm7(lang: str, kind: str):
-    caller = Caller(**{**CALLERS[kind].__dict__, "language": lang})
+    base, data = CALLERS[kind]
+    caller = Caller(**{**base.__dict__, "language": lang})
     screens = set()
     count = 0
-    for path, result in walk(caller):
+    for path, result in walk(caller, data):
         count += 1
         screens.add(result.screen)
         assert result.text.startswith(("CON ", "END ")), path
         assert gsm7_length(result.text) <= LIMIT, (path, gsm7_length(result.text), result.text)
         assert is_gsm7(result.text), (path, result.text)
     assert {"main", "rights", "rights.area", "rights.topic", "lang.change"} <= screens
+    if kind == "member":
+        assert {"savings.menu", "savings.mine", "savings.statement", "savings.group"} <= screens
+    if kind == "leader":
+        assert {"leaders.menu", "leaders.confirm", "leaders.undo", "leaders.months"} <= screens
     assert count > 100
 
 
