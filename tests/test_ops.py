@@ -21,8 +21,11 @@ def test_healthz_reports_a_redis_that_is_down(settings, runtime):
     from redis import Redis
 
     broken = settings.replace(redis_url="redis://127.0.0.1:1/0")
-    runtime.redis = Redis.from_url(broken.redis_url, socket_connect_timeout=0.2)
-    resp = create_app(broken, runtime=runtime).test_client().get("/healthz")
+    working, runtime.redis = runtime.redis, Redis.from_url(broken.redis_url, socket_connect_timeout=0.2)
+    try:
+        resp = create_app(broken, runtime=runtime).test_client().get("/healthz")
+    finally:
+        runtime.redis = working
     assert resp.status_code == 503 and resp.json["redis"].startswith("error")
 
 
