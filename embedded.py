@@ -10,6 +10,7 @@ import time
 
 import click
 from flask import Flask
+from werkzeug.serving import run_simple
 
 from sms.runtime import SMS_QUEUE, Runtime, runtime_scope
 from sms.workers import ThreadWorker
@@ -71,4 +72,5 @@ def serve_embedded(app: Flask, host: str = "127.0.0.1") -> None:
     for number, who in DEMO_NUMBERS:
         click.echo(f"    {number}  {who}")
     click.echo("  Stop with Ctrl+C.\n")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # app.run() is ignored under the `flask` command; serve with Werkzeug directly.
+    run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from rq import SimpleWorker, Worker
+from rq.timeouts import TimerDeathPenalty
 
 from .runtime import Runtime, runtime_scope
 
@@ -41,7 +42,10 @@ class MinerlineSimpleWorker(_RuntimeMixin, SimpleWorker):
 
 
 class ThreadWorker(MinerlineSimpleWorker):
-    """A SimpleWorker that can run on a thread: signal handlers belong to the main thread."""
+    """A SimpleWorker that can run on a thread: signal handlers belong to the main thread,
+    and job timeouts use a timer instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self) -> None:
         pass

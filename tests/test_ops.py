@@ -69,3 +69,27 @@ def test_log_lines_never_hold_phone_numbers(phone, caplog):
 @pytest.mark.parametrize("raw", ["+256772123456", "256772123456", "0772123456", "772123456", "0772 123 456"])
 def test_redact_catches_every_form(raw):
     assert "772" not in redact(f"number {raw} here")
+
+
+def test_a_logged_traceback_is_redacted_too():
+    import io
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    from ops import RedactingFilter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter("%(message)s"))
+    handler.addFilter(RedactingFilter())
+    log = logging.getLogger("minerline.test.traceback")
+    log.addHandler(handler)
+    try:
+        raise ValueError("[parameters: ('+256700000009',)]")
+    except ValueError:
+        log.exception("query failed")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "query failed" in out and "ValueError" in out
+    assert "700000009" not in out

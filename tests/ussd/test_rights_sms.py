@@ -14,8 +14,8 @@ NUMBER = "+256700000009"
 
 def _ask_for_sms(phone, lang_choice="1", area="5", topic="1"):
     p = phone(NUMBER)
-    p.dial()
-    p.send(lang_choice)
+    if "Choose language" in p.dial():
+        p.send(lang_choice)
     p.send("3")
     p.send(area)
     p.send(topic)
