@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent
 
@@ -37,6 +39,8 @@ class Settings:
     port: int = 8000
     sms_reconcile_seconds: int = 600
     service_code: str = "*384*44#"
+    # Dates people see (receipts, loans, meetings) are Uganda's, not UTC.
+    timezone: str = "Africa/Kampala"
     # Values below are not part of the public environment contract; tests set them.
     sms_retry_intervals: tuple[int, ...] = DEFAULT_SMS_RETRY_INTERVALS
     sms_lease_seconds: int = 60
@@ -90,6 +94,11 @@ class Settings:
             values["service_code"] = get("USSD_SERVICE_CODE")
         values["prometheus_multiproc_dir"] = get("PROMETHEUS_MULTIPROC_DIR")
         return cls(**values)
+
+    def local_date(self, moment: datetime | None = None) -> date:
+        """The date in Uganda at ``moment`` (default: now)."""
+        moment = moment or datetime.now(UTC)
+        return moment.astimezone(ZoneInfo(self.timezone)).date()
 
     def replace(self, **changes) -> "Settings":
         return replace(self, **changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -62,12 +62,13 @@ def _clean(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def _parse(reader: Iterable[dict[str, str]], start_line: int) -> tuple[list[_Row], list[RowError]]:
+def _parse(reader: csv.DictReader) -> tuple[list[_Row], list[RowError]]:
     rows: list[_Row] = []
     errors: list[RowError] = []
     first_line_of: dict[str, int] = {}
-    for offset, raw in enumerate(reader):
-        line = start_line + offset
+    for raw in reader:
+        # The line the row ends on, as a spreadsheet numbers it (blank lines still count).
+        line = reader.line_num
         values = {(k or "").strip().lower(): _clean(v if isinstance(v, str) else None) for k, v in raw.items()}
         if not any(values.values()):
             continue  # blank lines are not rows
@@ -121,7 +122,7 @@ def import_members(session: Session, source: TextIO | str) -> ImportResult:
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportError_([RowError(1, f"missing column(s): {', '.join(missing)}")])
-    rows, errors = _parse(reader, start_line=2)
+    rows, errors = _parse(reader)
     if errors:
         raise ImportError_(errors)
 

@@ -28,6 +28,8 @@ __all__ = [
     "record_entry",
     "reverse_entry",
     "share_out_plan",
+    "apportion",
+    "lock_group",
     "record_share_out",
     "add_months",
     "MAX_SHARES_PER_MEETING",
@@ -184,6 +186,7 @@ def record_entry(
     """
     if membership.group_id != group.id:
         raise LedgerRule("not_in_group", "That member is not in this group.")
+    lock_group(session, group)
     base = dict(group_id=group.id, membership_id=membership.id, meeting_date=meeting_date,
                 recorded_by=recorded_by, recorded_by_member_id=recorded_by_member_id, note=note)
     if kind is EntryKind.SHARES:
@@ -241,6 +244,7 @@ def reverse_entry(
     Refused for a reversal, an entry already reversed, a share-out, or when any balance
     would go below zero.
     """
+    lock_group(session, group)
     entry = session.get(LedgerEntry, entry_id)
     if entry is None or entry.group_id != group.id:
         raise LedgerRule("no_entry", "No such entry in this group.")
@@ -281,6 +285,29 @@ def reverse_entry(
     return ids
 
 
+def apportion(fund: int, shares: list[int]) -> list[int]:
+    """Whole shillings in proportion to ``shares`` that add up to ``fund`` exactly.
+
+    Each gets the rounded-down amount; the shillings left go one each to the largest
+    remainders (ties: the earlier one, i.e. the lower member number).
+    """
+    total = sum(shares)
+    if total <= 0:
+        return [0 for _ in shares]
+    base = [fund * s // total for s in shares]
+    left = fund - sum(base)
+    order = sorted(range(len(shares)), key=lambda i: (-(fund * shares[i] % total), i))
+    extra = set(order[:left])
+    return [pay + (1 if i in extra else 0) for i, pay in enumerate(base)]
+
+
+def lock_group(session: Session, group: SavingsGroup) -> None:
+    """Serialise writers on one group (PostgreSQL row lock; SQLite writes one at a time anyway),
+    so two entries checked at the same moment cannot both pass a rule that only one may."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(SavingsGroup.id).where(SavingsGroup.id == group.id).with_for_update())
+
+
 def share_out_plan(session: Session, group: SavingsGroup) -> list[tuple[GroupMembership, int, int]]:
     """Each member's (membership, shares, payout): the loan fund in proportion to shares.
 
@@ -301,25 +328,22 @@ def share_out_plan(session: Session, group: SavingsGroup) -> list[tuple[GroupMem
         .group_by(GroupMembership.id)
         .order_by(GroupMembership.number)
     ).all()
-    total_shares = sum(int(s) for _m, s in rows)
-    if total_shares <= 0:
-        return [(m, 0, 0) for m, _s in rows]
-    base = [(m, int(s), fund * int(s) // total_shares, fund * int(s) % total_shares) for m, s in rows]
-    left = fund - sum(b[2] for b in base)
-    order = sorted(range(len(base)), key=lambda i: (-base[i][3], base[i][0].number))
-    extra = set(order[:left])
-    return [(m, s, pay + (1 if i in extra else 0)) for i, (m, s, pay, _r) in enumerate(base)]
+    shares = [int(s) for _m, s in rows]
+    return [(m, s, pay) for (m, _s), s, pay in zip(rows, shares, apportion(fund, shares), strict=True)]
 
 
 def record_share_out(session: Session, group: SavingsGroup, *, meeting_date: date, recorded_by: str,
                      now: datetime | None = None) -> list[tuple[GroupMembership, int, int]]:
     """Record every member's payout in the caller's transaction (shares go back to zero)."""
+    lock_group(session, group)
     plan = share_out_plan(session, group)
     for membership, shares, payout in plan:
         if shares == 0 and payout == 0:
             continue
-        _insert(session, group_id=group.id, membership_id=membership.id, kind=EntryKind.SHARE_OUT,
+        new = _insert(session, group_id=group.id, membership_id=membership.id, kind=EntryKind.SHARE_OUT,
                 effect_kind=EntryKind.SHARE_OUT, shares=-shares, amount=payout, meeting_date=meeting_date,
                 recorded_by=recorded_by, recorded_at=now or utcnow(),
                 idempotency_key=f"share-out:{group.id}:{meeting_date.isoformat()}:{membership.id}")
+        if new is None:
+            raise LedgerRule("shared_out_today", "This group was already shared out today.")
     return plan

@@ -8,7 +8,7 @@ and shared by the reads and the hop's writes, so a hop stays within its query bu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,6 +30,11 @@ class HopData:
         self._ports: dict[str, Any] = {}
 
     @property
+    def today(self) -> date:
+        """The date in Uganda for this hop."""
+        return self.runtime.settings.local_date(self.now)
+
+    @property
     def db(self) -> Session:
         if self._db is None:
             self._db = self.runtime.sessions()
@@ -43,6 +48,33 @@ class HopData:
 
             self._ports["savings"] = SavingsPort(self, self.runtime.settings.secret_key)
         return self._ports["savings"]
+
+    @property
+    def places(self):  # type: ignore[no-untyped-def]
+        """``menus.places.PlacesData``: sites to choose from."""
+        if "places" not in self._ports:
+            from .data_places import PlacesPort
+
+            self._ports["places"] = PlacesPort(self)
+        return self._ports["places"]
+
+    @property
+    def wages(self):  # type: ignore[no-untyped-def]
+        """``menus.wages.WagesData``: what others earn, small groups hidden."""
+        if "wages" not in self._ports:
+            from .data_wages import WagesPort
+
+            self._ports["wages"] = WagesPort(self)
+        return self._ports["wages"]
+
+    @property
+    def safety(self):  # type: ignore[no-untyped-def]
+        """``menus.safety.SafetyData``: reference codes and look-ups limited against guessing."""
+        if "safety" not in self._ports:
+            from .data_safety import SafetyPort
+
+            self._ports["safety"] = SafetyPort(self, self.runtime.settings.secret_key)
+        return self._ports["safety"]
 
     @property
     def opened(self) -> bool:

@@ -86,12 +86,12 @@ def _receipt(ctx: EffectContext, receipt, kind: str, shares: int, amount: int, c
     t = ctx.catalogs.translator(receipt.language or "en")
     return receipt_text(t, kind=kind, shares=shares, amount=amount,
                         balances=Balances(receipt.savings, receipt.loan, receipt.social_fund),
-                        day=ctx.data.now.date(), discreet=receipt.discreet,
+                        day=ctx.data.today, discreet=receipt.discreet,
                         service_code=ctx.data.runtime.settings.service_code, corrected=corrected)
 
 
 def _entry_values(ctx: EffectContext, group_id: int, membership_id: int, recorded_by: int) -> dict:
-    return dict(group_id=group_id, membership_id=membership_id, meeting_date=ctx.data.now.date(),
+    return dict(group_id=group_id, membership_id=membership_id, meeting_date=ctx.data.today,
                 recorded_by="ussd", recorded_by_member_id=recorded_by, recorded_at=utcnow())
 
 

@@ -88,7 +88,7 @@ class HopHandler:
         caller = {} if fresh else dict(record.caller)  # type: ignore[union-attr]
         data = HopData(self.runtime, req.phone, caller, req.session_id, now=self.now())
         try:
-            engine = self.engine.with_data(data, today=data.now.date())
+            engine = self.engine.with_data(data, today=data.today)
             if fresh:
                 # A new session, or one whose state expired: start afresh (offering a resume).
                 caller.update(load_caller(data.db, req.phone, self.secret))

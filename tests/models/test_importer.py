@@ -82,3 +82,9 @@ def test_demo_loads_into_an_empty_database_only(runner, runtime):
     assert "not loaded" in second.output
     with runtime.sessions() as db:
         assert db.scalar(select(func.count()).select_from(Member)) == 6
+
+
+def test_bad_rows_after_a_blank_line_keep_their_spreadsheet_line_numbers(runner, tmp_path):
+    path = _write(tmp_path, "phone,name,gender,cooperative\n0772123456,Sarah,f,Kitumbi\n\n12345,Amina,f,Kitumbi\n")
+    result = runner.invoke(args=["members", "import", path])
+    assert result.exit_code == 1 and "line 4:" in result.output
