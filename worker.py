@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         print("worker.py needs REDIS_URL; without it `make run` runs the worker inside the web process.",
               file=sys.stderr)
         return 2
+    if settings.uses_local_sandbox and not settings.at_api_url:
+        print("worker.py has nowhere to send SMS: set AT_API_KEY (Africa's Talking) or AT_API_URL "
+              "(a sandbox, e.g. `python -m sms.sandbox --port 9090`).", file=sys.stderr)
+        return 2
     runtime = build_runtime(settings)
     queues = [runtime.queue(name) for name in QUEUES]
     worker = MinerlineWorker(queues, connection=runtime.redis, runtime=runtime)

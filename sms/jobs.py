@@ -30,6 +30,9 @@ __all__ = ["send_batch", "send_rows", "claim", "retry_values"]
 
 log = logging.getLogger("minerline.sms.jobs")
 
+# What STOP opts a number out of (DESIGN: broadcasts and reminders).
+OPT_OUT_PURPOSES = frozenset({"broadcast", "reminder", "meeting"})
+
 
 @dataclass(frozen=True)
 class _Claimed:
@@ -37,6 +40,7 @@ class _Claimed:
     phone: str
     text: str
     attempts: int
+    purpose: str = ""
 
 
 def send_batch(ids: list[int], now: datetime | None = None) -> dict[str, int]:
@@ -58,10 +62,10 @@ def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
     with runtime.sessions() as session:
         token = claim(session, ids, settings.sms_lease_seconds, clock())
         session.commit()
-        rows = _claimed_rows(session, token)
-        if rows:  # let the sweep queue these again should they come back to pending
-            runtime.redis.delete(*(QUEUED_KEY.format(r.id) for r in rows))
-        rows = _skip_unsendable(session, token, rows, clock(), counts)
+        claimed = _claimed_rows(session, token)
+        if claimed:  # let the sweep queue these again should they come back to pending
+            runtime.redis.delete(*(QUEUED_KEY.format(r.id) for r in claimed))
+        rows = _skip_unsendable(session, token, claimed, clock(), counts)
         session.commit()
         for text, chunk in _chunks(rows):
             held = _renew(session, token, chunk, settings.sms_lease_seconds, clock())
@@ -79,7 +83,7 @@ def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
             session.commit()
     for status in metrics.MESSAGE_STATUSES:
         metrics.count_messages(status, counts[status])
-    log.info("send batch", extra={"outbox_ids": list(ids)[:BATCH_SIZE], "claimed": len(rows), **counts})
+    log.info("send batch", extra={"outbox_ids": list(ids)[:BATCH_SIZE], "claimed": len(claimed), **counts})
     return dict(counts)
 
 
@@ -118,11 +122,12 @@ def retry_values(attempts: int, intervals: tuple[int, ...], now: datetime, error
 
 def _claimed_rows(session: Session, token: str) -> list[_Claimed]:
     result = session.execute(
-        select(OutboxMessage.id, OutboxMessage.phone, OutboxMessage.text, OutboxMessage.attempts)
+        select(OutboxMessage.id, OutboxMessage.phone, OutboxMessage.text, OutboxMessage.attempts,
+               OutboxMessage.purpose)
         .where(OutboxMessage.claim_token == token, OutboxMessage.status == OutboxStatus.SENDING)
         .order_by(OutboxMessage.id)
     )
-    return [_Claimed(i, phone, text or "", attempts) for i, phone, text, attempts in result]
+    return [_Claimed(i, phone, text or "", attempts, purpose) for i, phone, text, attempts, purpose in result]
 
 
 def _finish(session: Session, token: str, row_id: int, values: dict[str, Any]) -> bool:
@@ -139,13 +144,14 @@ def _finish(session: Session, token: str, row_id: int, values: dict[str, Any]) -
 
 def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: datetime,
                      counts: Counter[str]) -> list[_Claimed]:
-    """Opted-out members' rows become 'skipped'; numbers the SDK would refuse become 'failed'."""
+    """Opted-out members' broadcasts and reminders become 'skipped' (STOP covers those only: a
+    receipt or a topic someone asked for still goes); numbers the SDK would refuse become 'failed'."""
     opted_out = set(session.scalars(
         select(Member.phone).where(Member.phone.in_({r.phone for r in rows}), Member.opted_out.is_(True))
     )) if rows else set()
     keep: list[_Claimed] = []
     for row in rows:
-        if row.phone in opted_out:
+        if row.phone in opted_out and row.purpose in OPT_OUT_PURPOSES:
             if _finish(session, token, row.id, dict(status=OutboxStatus.SKIPPED, last_error="opted out",
                                                     lease_until=None)):
                 counts["skipped"] += 1

@@ -16,7 +16,7 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -265,7 +265,7 @@ class SandboxServer:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def main(argv: list[str] | None = None) -> None:

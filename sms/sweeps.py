@@ -112,7 +112,7 @@ def _requeue(runtime: Runtime, due: dict[int, str], ttl: int) -> int:
     pipe = runtime.redis.pipeline(transaction=False)
     for row_id in ids:
         pipe.set(QUEUED_KEY.format(row_id), 1, nx=True, ex=ttl)
-    fresh = [row_id for row_id, was_set in zip(ids, pipe.execute()) if was_set]
+    fresh = [row_id for row_id, was_set in zip(ids, pipe.execute(), strict=True) if was_set]
     if fresh:
         enqueue_send(runtime.queue(), fresh, {i: due[i] for i in fresh})
     return len(fresh)
