@@ -100,6 +100,13 @@ MSG_SAVED = N_("Saved. {name} will get an SMS receipt.")
 MSG_NOT_SAVED = N_("Nothing was saved.")
 
 
+class LeaderScreen(Screen):
+    """A leader-tools screen: behind the PIN, and reached again through the leaders' gate."""
+
+    protected = True
+    gate = "leaders"
+
+
 class LeaderGate(PinGate):
     id = "leaders"
     target = "leaders.menu"
@@ -123,10 +130,8 @@ class LeaderMenu(MenuScreen):
         )
 
 
-class FindMember(Screen):
+class FindMember(LeaderScreen):
     id = "leaders.find"
-    protected = True
-    gate = "leaders"
 
     def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
         return View(text=ctx.t(MSG_FIND))
@@ -158,7 +163,7 @@ class EntryMenu(MenuScreen):
     def items(self, ctx: Ctx, params: dict[str, Any]) -> Sequence[Item]:
         return (
             Item(N_("Shares"), "leaders.shares", params),
-            Item(N_("Social fund"), "leaders.social", params),
+            Item(N_("Social fund"), "leaders.amount", {**params, "k": "social_fund"}),
             Item(N_("Loan"), "leaders.amount", {**params, "k": "loan"}),
             Item(N_("Loan repayment"), "leaders.amount", {**params, "k": "repayment"}),
             Item(N_("Fine"), "leaders.amount", {**params, "k": "fine"}),
@@ -193,10 +198,8 @@ def _target_account(ctx: Ctx, params: dict[str, Any]) -> Account:
     return account
 
 
-class Shares(Screen):
+class Shares(LeaderScreen):
     id = "leaders.shares"
-    protected = True
-    gate = "leaders"
 
     def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
         return View(text=ctx.t(N_("How many shares (1 to 5)?")))
@@ -209,27 +212,10 @@ class Shares(Screen):
         return _confirm(ctx, params, account, "shares", shares=n, amount=n * account.share_value)
 
 
-class SocialFundEntry(Screen):
-    id = "leaders.social"
-    protected = True
-    gate = "leaders"
-
-    def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
-        return View(text=ctx.t(MSG_AMOUNT))
-
-    def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
-        amount = parse_amount(choice)
-        if not amount:
-            return Stay(MSG_BAD_AMOUNT)
-        return _confirm(ctx, params, _target_account(ctx, params), "social_fund", amount=amount)
-
-
-class Amount(Screen):
-    """The amount of a loan, a repayment or a fine, checked against the group's rules."""
+class Amount(LeaderScreen):
+    """The amount of a social-fund payment, a loan, a repayment or a fine, checked against the group's rules."""
 
     id = "leaders.amount"
-    protected = True
-    gate = "leaders"
 
     def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
         return View(text=ctx.t(MSG_AMOUNT))
@@ -255,10 +241,8 @@ class Amount(Screen):
         return _confirm(ctx, params, account, kind, amount=amount)
 
 
-class LoanMonths(Screen):
+class LoanMonths(LeaderScreen):
     id = "leaders.months"
-    protected = True
-    gate = "leaders"
 
     def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
         return View(text=ctx.t(N_("For how many months (1 to 3)?")))
@@ -285,10 +269,8 @@ def _add_months(day: date, months: int) -> date:
     return day + timedelta(days=30 * months)  # pragma: no cover
 
 
-class Undo(Screen):
+class Undo(LeaderScreen):
     id = "leaders.undo"
-    protected = True
-    gate = "leaders"
 
     def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
         items = ctx.data.savings.undoable(params["t"]["gm"], 3)
@@ -314,10 +296,8 @@ class Undo(Screen):
                                       "r": [savings, loan, social]})
 
 
-class Confirm(Screen):
+class Confirm(LeaderScreen):
     id = "leaders.confirm"
-    protected = True
-    gate = "leaders"
 
     def _what(self, ctx: Ctx, params: dict[str, Any]) -> str:
         if params["k"] == "reversal":
@@ -351,10 +331,8 @@ class Confirm(Screen):
         return Finish(MSG_SAVED, {"name": t["n"]}, effects=(effect,))
 
 
-class PinReset(Screen):
+class PinReset(LeaderScreen):
     id = "leaders.pinreset"
-    protected = True
-    gate = "leaders"
 
     def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
         return View(text=ctx.t(N_("Reset the PIN of {who}? They set a new one when they dial.")).format(
@@ -377,5 +355,5 @@ class LeaderMeetings(ComingSoon):
     id = "leaders.meetings"
 
 
-SCREENS = [LeaderGate(), LeaderMenu(), FindMember(), EntryMenu(), Shares(), SocialFundEntry(), Amount(),
-           LoanMonths(), Undo(), Confirm(), PinReset(), Messages(), LeaderMeetings()]
+SCREENS = [LeaderGate(), LeaderMenu(), FindMember(), EntryMenu(), Shares(), Amount(), LoanMonths(), Undo(),
+           Confirm(), PinReset(), Messages(), LeaderMeetings()]
