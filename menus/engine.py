@@ -252,7 +252,6 @@ class Engine:
         frame = state["stack"][-1]
         screen = self.screens[frame["id"]]
         ctx = self._ctx(state, caller)
-        pages = self._pages(screen.view(ctx, frame["p"]), ctx.t)
 
         if choice == HOME:
             state["stack"] = [_frame(self._root(state))]
@@ -264,7 +263,7 @@ class Engine:
             elif len(state["stack"]) > 1:
                 state["stack"].pop()
             return self._render(state, caller)
-        if choice == MORE and frame["pg"] < len(pages) - 1:
+        if choice == MORE and frame["pg"] < len(self._pages(screen.view(ctx, frame["p"]), ctx.t)) - 1:
             frame["pg"] += 1
             return self._render(state, caller)
 
@@ -429,11 +428,13 @@ def _fill(lines: list[tuple[str, bool]], cap: int) -> tuple[str, list[tuple[str,
         # Split this line at a word boundary; keep at least one word so paging always moves on.
         words = line.split(" ")
         head: list[str] = []
+        width = used + sep
         for word in words:
-            if used + sep + gsm7_length(" ".join(head + [word])) <= cap:
-                head.append(word)
-            else:
+            extra = gsm7_length(word) + (1 if head else 0)
+            if width + extra > cap:
                 break
+            head.append(word)
+            width += extra
         if not head and not taken:
             head = [words[0][: max(1, cap)]]
             remainder = [w for w in [words[0][max(1, cap):]] + words[1:] if w]
