@@ -195,6 +195,16 @@ class Result:
         return self.text.startswith("END ")
 
 
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A copy the engine may change: the state dict, its stack and frames (it never changes a
+    frame's params in place, so those are shared). Much cheaper than deepcopy on every hop."""
+    copied = dict(state)
+    copied["stack"] = [dict(frame) for frame in state["stack"]]
+    if "saved" in state:
+        copied["saved"] = [dict(frame) for frame in state["saved"]]
+    return copied
+
+
 def _frame(screen: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"id": screen, "p": dict(params or {}), "pg": 0}
 
@@ -247,7 +257,7 @@ class Engine:
 
     def step(self, state: dict[str, Any], text: str, caller: Caller) -> Result:
         """Apply one input to the state and return the next screen."""
-        state = copy.deepcopy(state)
+        state = _copy_state(state)
         choice = text.strip()
         frame = state["stack"][-1]
         screen = self.screens[frame["id"]]
@@ -271,7 +281,7 @@ class Engine:
         return self._apply(state, caller, outcome)
 
     def render(self, state: dict[str, Any], caller: Caller) -> Result:
-        return self._render(copy.deepcopy(state), caller)
+        return self._render(_copy_state(state), caller)
 
     # --- internals ---
 
