@@ -9,6 +9,8 @@ from pathlib import Path
 import click
 from flask import Flask, abort, request
 
+import commands
+import insights.cli
 import ops
 import simulator
 import sms
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def _register_cli(app: Flask) -> None:
+    insights.cli.register_cli(app)
+
     @app.cli.group("db")
     def db() -> None:
         """Database migrations."""
@@ -117,6 +121,8 @@ def _register_cli(app: Flask) -> None:
         from embedded import serve_embedded
 
         serve_embedded(app, host=host)
+
+    commands.register_cli(app)
 
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:

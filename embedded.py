@@ -21,12 +21,16 @@ log = logging.getLogger("minerline.embedded")
 
 
 def _sweep_loop(runtime: Runtime, stop: threading.Event) -> None:
+    from sms.broadcasts import run_failing_flags
+    from sms.meetings import run_due_reminders
     from sms.sweeps import sweep
 
     while not stop.wait(runtime.settings.sweep_interval_seconds):
         try:
             with runtime_scope(runtime):
+                run_due_reminders()  # meeting reminders due, from the database
                 sweep(runtime)
+                run_failing_flags()
         except Exception:  # noqa: BLE001 - keep sweeping; the next round tries again
             log.exception("sweep failed")
 

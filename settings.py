@@ -22,6 +22,11 @@ __all__ = ["Settings", "ROOT"]
 DEFAULT_SMS_RETRY_INTERVALS = (30, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 36000)
 
 
+def _ints(value: str) -> tuple[int, ...]:
+    """'1440, 120' -> (1440, 120)."""
+    return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{ROOT / 'instance' / 'minerline.db'}"
 
@@ -41,6 +46,10 @@ class Settings:
     service_code: str = "*384*44#"
     # Dates people see (receipts, loans, meetings) are Uganda's, not UTC.
     timezone: str = "Africa/Kampala"
+    # Broadcasts a cooperative's leaders may send from USSD in one day (the CLI is not bound by it).
+    broadcast_daily_limit: int = 3
+    # When meeting reminders go, in minutes before the meeting.
+    meeting_reminder_minutes: tuple[int, ...] = (24 * 60, 2 * 60)
     # Values below are not part of the public environment contract; tests set them.
     sms_retry_intervals: tuple[int, ...] = DEFAULT_SMS_RETRY_INTERVALS
     sms_lease_seconds: int = 60
@@ -93,6 +102,18 @@ class Settings:
         if get("USSD_SERVICE_CODE"):
             values["service_code"] = get("USSD_SERVICE_CODE")
         values["prometheus_multiproc_dir"] = get("PROMETHEUS_MULTIPROC_DIR")
+        if get("BROADCAST_DAILY_LIMIT"):
+            values["broadcast_daily_limit"] = int(get("BROADCAST_DAILY_LIMIT"))  # type: ignore[arg-type]
+        if get("MEETING_REMINDER_MINUTES"):
+            values["meeting_reminder_minutes"] = _ints(get("MEETING_REMINDER_MINUTES"))  # type: ignore[arg-type]
+        # Not part of the public contract: they let a test run a real worker process on short timings.
+        if get("SMS_RETRY_INTERVALS"):
+            values["sms_retry_intervals"] = _ints(get("SMS_RETRY_INTERVALS"))  # type: ignore[arg-type]
+        for name, key, kind in (("SMS_LEASE_SECONDS", "sms_lease_seconds", int),
+                                ("SMS_READ_TIMEOUT", "sms_read_timeout", float),
+                                ("SWEEP_INTERVAL_SECONDS", "sweep_interval_seconds", int)):
+            if get(name):
+                values[key] = kind(get(name))  # type: ignore[arg-type]
         return cls(**values)
 
     def local_date(self, moment: datetime | None = None) -> date:

@@ -2,8 +2,10 @@
 
 The sweep (``sms.sweeps.run_sweep``) is enqueued by RQ's CronScheduler every
 ``sweep_interval_seconds``; it re-queues what is pending in the database, so an
-emptied Redis loses nothing. ``--burst`` sweeps once, works until the queues are
-empty, and exits.
+emptied Redis loses nothing. Beside it, on the same interval, the meeting reminders
+that are due are written from the meetings table (``sms.meetings.run_due_reminders``)
+and members the SMS keep failing to reach are flagged (``sms.broadcasts.run_failing_flags``).
+``--burst`` runs those three once, works until the queues are empty, and exits.
 """
 
 from __future__ import annotations
@@ -24,20 +26,49 @@ QUEUES = (SMS_QUEUE,)
 
 
 def run_cron(settings: Settings) -> None:
-    """The cron process: enqueue the sweep on a fixed interval."""
+    """The cron process: enqueue the periodic jobs on a fixed interval."""
+    from sms.broadcasts import run_failing_flags
+    from sms.meetings import run_due_reminders
     from sms.sweeps import run_sweep
 
     runtime = build_runtime(settings)
     cron = CronScheduler(connection=runtime.redis, name=f"minerline-cron-{multiprocessing.current_process().pid}")
-    cron.register(run_sweep, queue_name=SMS_QUEUE, interval=settings.sweep_interval_seconds, job_timeout=300)
+    for job in (run_due_reminders, run_sweep, run_failing_flags):
+        cron.register(job, queue_name=SMS_QUEUE, interval=settings.sweep_interval_seconds, job_timeout=300)
     cron.start()
 
 
+def _mark_queued(runtime: Runtime) -> int:
+    """Mark the outbox ids already in a waiting send job, as the sweep marks those it queues, so the
+    sweep below does not queue them a second time (a second job would claim nothing, but costs a fork)."""
+    from rq.job import Job
+
+    from sms.jobs import send_batch
+    from sms.outbox import QUEUED_KEY
+
+    ids: list[int] = []
+    for job in Job.fetch_many(runtime.queue().get_job_ids(), connection=runtime.redis):
+        if job is not None and job.func_name == f"{send_batch.__module__}.{send_batch.__name__}" and job.args:
+            ids.extend(job.args[0])
+    pipe = runtime.redis.pipeline(transaction=False)
+    for outbox_id in ids:
+        pipe.set(QUEUED_KEY.format(outbox_id), 1, ex=max(60, 4 * runtime.settings.sweep_interval_seconds))
+    pipe.execute()
+    return len(ids)
+
+
 def sweep_once(runtime: Runtime) -> dict:
+    """The periodic jobs once, in this process: reminders due, the sweep, failing members."""
+    from sms.broadcasts import run_failing_flags
+    from sms.meetings import run_due_reminders
     from sms.sweeps import sweep
 
+    _mark_queued(runtime)
     with runtime_scope(runtime):
-        return sweep(runtime)
+        counts = run_due_reminders()
+        counts.update(sweep(runtime))
+        counts.update(run_failing_flags())
+        return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         print("worker.py has nowhere to send SMS: set AT_API_KEY (Africa's Talking) or AT_API_URL "
               "(a sandbox, e.g. `python -m sms.sandbox --port 9090`).", file=sys.stderr)
         return 2
+    # Import the job modules here, once: each job runs in a forked work horse, which would otherwise
+    # import them (Flask, the SDK, ...) again for every batch of 100 messages.
+    import sms.broadcasts  # noqa: F401, PLC0415
+    import sms.jobs  # noqa: F401, PLC0415
+    import sms.meetings  # noqa: F401, PLC0415
+    import sms.sweeps  # noqa: F401, PLC0415
+
     runtime = build_runtime(settings)
     queues = [runtime.queue(name) for name in QUEUES]
     worker = MinerlineWorker(queues, connection=runtime.redis, runtime=runtime)

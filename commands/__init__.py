@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import savings
+from . import broadcast, savings
 
 __all__ = ["register_cli"]
 
 
 def register_cli(app: Flask) -> None:
     savings.register_cli(app)
+    broadcast.register_cli(app)

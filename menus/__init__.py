@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gsm7 import gsm7_length, is_gsm7, to_gsm7
 
-from . import areas, language, leaders, main, resume, rights, savings
+from . import areas, language, leaders, main, meetings, messaging, resume, rights, safety, savings, wages
 from .catalog import DEFAULT_LANGUAGE, LANGUAGES, N_, Catalogs
 from .engine import (
     LIMIT,
@@ -53,5 +53,9 @@ def build_engine(catalogs: Catalogs) -> Engine:
         *areas.SCREENS,
         *savings.SCREENS,
         *leaders.SCREENS,
+        *wages.SCREENS,
+        *safety.SCREENS,
+        *messaging.SCREENS,
+        *meetings.SCREENS,
     ]
     return Engine(screens, catalogs)

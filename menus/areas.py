@@ -1,23 +1,12 @@
-"""Areas that later releases build. Each keeps its screen id, so the main menu needs no rework."""
+"""Areas that later releases build. Each keeps its screen id, so the main menu needs no rework.
+
+None is left: meetings are in ``menus/meetings.py``.
+"""
 
 from __future__ import annotations
 
-from .common import ComingSoon
+from .engine import Screen
 
 __all__ = ["SCREENS"]
 
-
-class WagesHome(ComingSoon):
-    id = "wages"
-
-
-class SafetyHome(ComingSoon):
-    id = "safety"
-    sensitive = True
-
-
-class MeetingsHome(ComingSoon):
-    id = "meetings"
-
-
-SCREENS = [WagesHome(), SafetyHome(), MeetingsHome()]
+SCREENS: list[Screen] = []

@@ -8,7 +8,7 @@ from typing import Any, Callable, ClassVar, Sequence
 from .catalog import N_
 from .engine import Ctx, Finish, Go, Outcome, Screen, Stay, View
 
-__all__ = ["Item", "MenuScreen", "ComingSoon", "MSG_CHOOSE"]
+__all__ = ["Item", "MenuScreen", "ComingSoon", "MSG_CHOOSE", "pick"]
 
 MSG_CHOOSE = N_("Choose a number.")
 
@@ -19,6 +19,13 @@ class Item:
     target: str  # screen id
     params: dict[str, Any] = field(default_factory=dict)
     visible: Callable[[Ctx], bool] | None = None
+
+
+def pick(choice: str, count: int) -> int | None:
+    """The number typed, when it is one of 1..count (ASCII digits only: '²' is a digit to Python)."""
+    if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= count:
+        return int(choice)
+    return None
 
 
 class MenuScreen(Screen):
@@ -44,7 +51,7 @@ class MenuScreen(Screen):
 
     def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
         shown = self._shown(ctx, params)
-        if choice.isdigit() and 1 <= int(choice) <= len(shown):
+        if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(shown):
             item = shown[int(choice) - 1]
             return Go(item.target, item.params)
         return Stay(MSG_CHOOSE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import LANGUAGES, N_, Catalogs
-from .common import MSG_CHOOSE
+from .common import MSG_CHOOSE, pick
 from .engine import Ctx, Home, Outcome, Screen, SetLanguage, Stay, View
 
 __all__ = ["FirstLanguage", "ChangeLanguage", "screens", "LANGUAGE_NAMES"]
@@ -20,8 +20,9 @@ def _options() -> list[tuple[str, str]]:
 
 
 def _pick(choice: str) -> str | None:
-    if choice.isdigit() and 1 <= int(choice) <= len(LANGUAGES):
-        return LANGUAGES[int(choice) - 1]
+    n = pick(choice, len(LANGUAGES))
+    if n is not None:
+        return LANGUAGES[n - 1]
     return None
 
 

@@ -1,5 +1,6 @@
 """Leader tools, behind the same PIN: recording savings entries (chair and treasurer),
-undoing a recent one, and resetting a member's PIN (any leader).
+undoing a recent one, and resetting a member's PIN (any leader). Messages and meetings are in
+``menus/messaging.py`` and ``menus/meetings.py``.
 
 Each entry is shown back in full and confirmed before it is saved. The figures for the
 member's receipt are worked out when the entry is checked, so the confirming hop only writes.
@@ -12,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any, Sequence
 
 from .catalog import N_
-from .common import ComingSoon, Item, MenuScreen
+from .common import Item, MenuScreen, pick
 from .engine import Ctx, Finish, Go, Home, Outcome, Screen, Stay, View
 from .receipts import entry_label, money
 from .savings import Account, PinGate, parse_amount
@@ -125,8 +126,9 @@ class LeaderMenu(MenuScreen):
         return (
             Item(N_("Record savings"), "leaders.find", {**params, "next": "leaders.entry"}, visible=_can_record),
             Item(N_("Reset a member's PIN"), "leaders.find", {**params, "next": "leaders.pinreset"}),
-            Item(N_("Send a message"), "leaders.messages"),
-            Item(N_("Meetings"), "leaders.meetings"),
+            Item(N_("Send a message"), "messages.audience"),
+            Item(N_("Sent messages"), "messages.sent"),
+            Item(N_("Meetings"), "meetings.manage"),
         )
 
 
@@ -205,7 +207,7 @@ class Shares(LeaderScreen):
         return View(text=ctx.t(N_("How many shares (1 to 5)?")))
 
     def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
-        if not choice.isdigit() or not 1 <= int(choice) <= MAX_SHARES:
+        if pick(choice, MAX_SHARES) is None:
             return Stay(N_("Enter 1 to 5."))
         account = _target_account(ctx, params)
         n = int(choice)
@@ -248,7 +250,7 @@ class LoanMonths(LeaderScreen):
         return View(text=ctx.t(N_("For how many months (1 to 3)?")))
 
     def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
-        if not choice.isdigit() or not 1 <= int(choice) <= MAX_LOAN_MONTHS:
+        if pick(choice, MAX_LOAN_MONTHS) is None:
             return Stay(N_("Enter 1 to 3."))
         months = int(choice)
         account = _target_account(ctx, params)
@@ -282,7 +284,7 @@ class Undo(LeaderScreen):
 
     def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
         items = ctx.data.savings.undoable(params["t"]["gm"], 3)
-        if not choice.isdigit() or not 1 <= int(choice) <= len(items):
+        if pick(choice, len(items)) is None:
             return Stay()
         item = items[int(choice) - 1]
         account = _target_account(ctx, params)
@@ -347,13 +349,5 @@ class PinReset(LeaderScreen):
                       effects=(ResetPin(params["t"]["mid"]),))
 
 
-class Messages(ComingSoon):
-    id = "leaders.messages"
-
-
-class LeaderMeetings(ComingSoon):
-    id = "leaders.meetings"
-
-
 SCREENS = [LeaderGate(), LeaderMenu(), FindMember(), EntryMenu(), Shares(), Amount(), LoanMonths(), Undo(),
-           Confirm(), PinReset(), Messages(), LeaderMeetings()]
+           Confirm(), PinReset()]

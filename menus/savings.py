@@ -165,7 +165,7 @@ def is_pin(text: str) -> bool:
 def parse_amount(text: str) -> int | None:
     """Whole shillings: digits, with commas, dots or spaces between thousands tolerated."""
     cleaned = re.sub(r"[,.\s]", "", text.strip())
-    if not cleaned.isdigit() or len(cleaned) > 9:
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 9:
         return None
     return int(cleaned)
 

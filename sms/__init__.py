@@ -1,4 +1,5 @@
-"""The SMS mechanism: gateway client, outbox, jobs, sweeps, callbacks, segments and a local sandbox."""
+"""The SMS mechanism: gateway client, outbox, jobs, sweeps, callbacks, segments and a local sandbox;
+broadcasts, meetings and their reminders, and incoming SMS (STOP, START, replies) on top of them."""
 
 from .callbacks import bp
 from .outbox import BATCH_SIZE, enqueue_send, queue_message

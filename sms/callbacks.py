@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy import or_, select, update
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,8 @@ from models import (
 )
 
 from . import metrics
+from .inbound import IncomingSms, handle_inbound, set_opted_out
+from .outbox import enqueue_send
 
 __all__ = [
     "bp",
@@ -243,23 +246,36 @@ def delivery() -> Response:
 
 @bp.post("/sms/inbound")
 def inbound() -> Response:
-    """An incoming SMS (``from``, ``to``, ``text``, ``date``, ``id``, ``linkId``, ``networkCode``).
-
-    For now this only checks the required fields. STOP/START (in every language, applied in the order
-    of ``date``), meeting RSVPs and storing the message idempotently on ``id`` are a later issue.
-    """
-    form = request.form
-    missing = [name for name in ("from", "text", "id") if not (form.get(name) or "").strip()]
-    if missing:
-        return _empty(400, f"required: {', '.join(missing)}")
+    """An incoming SMS (``from``, ``to``, ``text``, ``date``, ``id``, ``linkId``, ``networkCode``): STOP and
+    START, meeting replies, help (``sms.inbound``). 200 with an empty body once recorded; a repeat of the
+    same ``id`` changes nothing. 400 without ``from`` or ``id``."""
+    try:
+        sms = IncomingSms.from_form(request.form)
+    except ValueError as exc:
+        return _empty(400, str(exc))
+    runtime = current_app.extensions["minerline"]
+    catalogs = current_app.extensions["minerline.catalogs"]
+    with runtime.sessions() as session, session.begin():
+        replies = handle_inbound(session, sms, translators=catalogs.translator, settings=runtime.settings)
+    _enqueue(runtime, replies)
     return _empty()
+
+
+def _enqueue(runtime, ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Queue replies after the commit; if Redis is away the sweep sends them (they are rows already)."""
+    if not ids:
+        return
+    try:
+        enqueue_send(runtime.queue(), ids)
+    except RedisError:
+        log.warning("replies not queued; the sweep will send them", extra={"outbox_ids": ids})
 
 
 @bp.post("/sms/optout")
 def optout() -> Response:
     """The gateway's bulk-SMS opt-out (``senderId``, ``phoneNumber``): the member with that number is opted
-    out of broadcasts and reminders. Unknown or malformed numbers are acknowledged and ignored (the gateway
-    would retry a refusal forever). Opting back in is by START, a later issue."""
+    out of broadcasts and reminders, as of now (a START sent later opts back in). Unknown or malformed
+    numbers are acknowledged and ignored (the gateway would retry a refusal forever)."""
     raw = (request.form.get("phoneNumber") or "").strip()
     if not raw:
         return _empty(400, "phoneNumber is required")
@@ -270,9 +286,7 @@ def optout() -> Response:
         return _empty()
     runtime = current_app.extensions["minerline"]
     with runtime.sessions() as session, session.begin():
-        result = session.execute(
-            update(Member).where(Member.phone == phone, Member.opted_out.is_(False))
-            .values(opted_out=True, updated_at=utcnow())
-        )
-    log.info("opt-out", extra={"members_updated": result.rowcount})
+        member_id = session.scalar(select(Member.id).where(Member.phone == phone))
+        applied = member_id is not None and set_opted_out(session, member_id, True, utcnow(), "gateway")
+    log.info("opt-out", extra={"members_updated": int(applied)})
     return _empty()

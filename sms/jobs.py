@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import Member, OutboxMessage, OutboxStatus, utcnow
@@ -30,8 +30,11 @@ __all__ = ["send_batch", "send_rows", "claim", "retry_values"]
 
 log = logging.getLogger("minerline.sms.jobs")
 
-# What STOP opts a number out of (DESIGN: broadcasts and reminders).
-OPT_OUT_PURPOSES = frozenset({"broadcast", "reminder", "meeting"})
+# What still goes to a number that sent STOP: what the person asked for (a rights topic, wage figures,
+# a reply to their own SMS) and savings receipts (a record of their money). Everything else (broadcasts,
+# meeting invitations, notices and reminders, and any purpose added later) is skipped: opting out wins
+# unless a purpose is listed here on purpose.
+OPT_OUT_EXEMPT = frozenset({"receipt", "rights", "wages", "reply"})
 
 
 @dataclass(frozen=True)
@@ -60,16 +63,19 @@ def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     counts: Counter[str] = Counter()
     with runtime.sessions() as session:
+        # One commit for the claim and the rows that will not be sent: each commit waits for the disk.
         token = claim(session, ids, settings.sms_lease_seconds, clock())
-        session.commit()
         claimed = _claimed_rows(session, token)
-        if claimed:  # let the sweep queue these again should they come back to pending
-            runtime.redis.delete(*(QUEUED_KEY.format(r.id) for r in claimed))
         rows = _skip_unsendable(session, token, claimed, clock(), counts)
         session.commit()
-        for text, chunk in _chunks(rows):
-            held = _renew(session, token, chunk, settings.sms_lease_seconds, clock())
-            session.commit()
+        if claimed:  # let the sweep queue these again should they come back to pending
+            runtime.redis.delete(*(QUEUED_KEY.format(r.id) for r in claimed))
+        for n, (text, chunk) in enumerate(_chunks(rows)):
+            if n:  # the claim's fresh lease covers the first call; later calls renew it first
+                held = _renew(session, token, chunk, settings.sms_lease_seconds, clock())
+                session.commit()
+            else:
+                held = chunk
             if not held:
                 continue
             message_ids = _send_chunk(session, gateway, token, text, held, settings.sms_retry_intervals,
@@ -130,71 +136,82 @@ def _claimed_rows(session: Session, token: str) -> list[_Claimed]:
     return [_Claimed(i, phone, text or "", attempts, purpose) for i, phone, text, attempts, purpose in result]
 
 
-def _finish(session: Session, token: str, row_id: int, values: dict[str, Any]) -> bool:
-    """Write a row's outcome, only while this job still holds its claim."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == row_id, OutboxMessage.claim_token == token,
-               OutboxMessage.status == OutboxStatus.SENDING)
-        .values(**values, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+def _finish(session: Session, token: str, writes: list[tuple[int, dict[str, Any], str]],
+            counts: Counter[str]) -> None:
+    """Write rows' outcomes, each only while this job still holds its claim, and count them by label.
+
+    ``writes`` holds (row id, column values, label). Rows with the same label and columns go in one
+    executemany: one statement per kind of outcome instead of one per row (a batch is 100 rows).
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, dict[str, Any]]]] = {}
+    for row_id, values, label in writes:
+        groups.setdefault((label, tuple(sorted(values))), []).append((row_id, values))
+    table = OutboxMessage.__table__
+    now = utcnow()
+    for (label, columns), rows in groups.items():
+        # Bind names may not be column names in an UPDATE's SET clause: prefix them.
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("w_id"), table.c.claim_token == token,
+                   table.c.status == OutboxStatus.SENDING.value)
+            .values({**{name: bindparam(f"w_{name}", type_=table.c[name].type) for name in columns},
+                     "updated_at": now})
+        )
+        params = [{"w_id": row_id, **{f"w_{k}": v for k, v in values.items()}} for row_id, values in rows]
+        done = session.connection().execute(stmt, params).rowcount
+        counts[label] += done if done is not None and done >= 0 else len(rows)
 
 
 def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: datetime,
                      counts: Counter[str]) -> list[_Claimed]:
-    """Opted-out members' broadcasts and reminders become 'skipped' (STOP covers those only: a
+    """Opted-out members' messages become 'skipped' unless their purpose is in OPT_OUT_EXEMPT (a
     receipt or a topic someone asked for still goes); numbers the SDK would refuse become 'failed'."""
     opted_out = set(session.scalars(
         select(Member.phone).where(Member.phone.in_({r.phone for r in rows}), Member.opted_out.is_(True))
     )) if rows else set()
     keep: list[_Claimed] = []
+    writes: list[tuple[int, dict[str, Any], str]] = []
     for row in rows:
-        if row.phone in opted_out and row.purpose in OPT_OUT_PURPOSES:
-            if _finish(session, token, row.id, dict(status=OutboxStatus.SKIPPED, last_error="opted out",
-                                                    lease_until=None)):
-                counts["skipped"] += 1
+        if row.phone in opted_out and row.purpose not in OPT_OUT_EXEMPT:
+            writes.append((row.id, dict(status=OutboxStatus.SKIPPED, last_error="opted out", lease_until=None),
+                           "skipped"))
         elif not is_sendable(row.phone) or not row.text:
-            if _finish(session, token, row.id, dict(status=OutboxStatus.FAILED, lease_until=None,
-                                                    last_error="not a sendable number or empty text")):
-                counts["failed"] += 1
+            writes.append((row.id, dict(status=OutboxStatus.FAILED, lease_until=None,
+                                        last_error="not a sendable number or empty text"), "failed"))
         else:
             keep.append(row)
+    _finish(session, token, writes, counts)
     return keep
 
 
 def _chunks(rows: list[_Claimed]) -> Iterator[tuple[str, list[_Claimed]]]:
     """Rows grouped by text, at most BATCH_SIZE per call and each number once per call (the answer
     is matched to rows by number)."""
-    by_text: dict[str, list[list[_Claimed]]] = {}
+    by_text: dict[str, list[tuple[list[_Claimed], set[str]]]] = {}
     for row in rows:
         chunks = by_text.setdefault(row.text, [])
-        for chunk in chunks:
-            if len(chunk) < BATCH_SIZE and all(r.phone != row.phone for r in chunk):
+        for chunk, phones in chunks:
+            if len(chunk) < BATCH_SIZE and row.phone not in phones:
                 chunk.append(row)
+                phones.add(row.phone)
                 break
         else:
-            chunks.append([row])
+            chunks.append(([row], {row.phone}))
     for text, chunks in by_text.items():
-        for chunk in chunks:
+        for chunk, _phones in chunks:
             yield text, chunk
 
 
 def _renew(session: Session, token: str, chunk: list[_Claimed], lease_seconds: int,
            now: datetime) -> list[_Claimed]:
     """Extend the lease of the rows about to be sent; returns those this job still holds."""
-    session.execute(
+    held = set(session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_([r.id for r in chunk]), OutboxMessage.claim_token == token,
                OutboxMessage.status == OutboxStatus.SENDING)
         .values(lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
-    )
-    held = set(session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.id.in_([r.id for r in chunk]),
-                                       OutboxMessage.claim_token == token,
-                                       OutboxMessage.status == OutboxStatus.SENDING)
     ))
     return [r for r in chunk if r.id in held]
 
@@ -208,10 +225,9 @@ def _send_chunk(session: Session, gateway: Gateway, token: str, text: str, rows:
     except NotAccepted as exc:
         metrics.API_CALLS.labels(outcome="not_accepted").inc()
         log.warning("send not accepted", extra={"kind": exc.kind, "outbox_ids": [r.id for r in rows]})
-        for row in rows:
-            values, label = retry_values(row.attempts, intervals, clock(), exc.reason)
-            if _finish(session, token, row.id, values):
-                counts[label] += 1
+        now = clock()
+        _finish(session, token, [(row.id, *retry_values(row.attempts, intervals, now, exc.reason)) for row in rows],
+                counts)
         return []
     except UnknownOutcome:
         metrics.API_CALLS.labels(outcome="unknown").inc()
@@ -229,6 +245,7 @@ def _send_chunk(session: Session, gateway: Gateway, token: str, text: str, rows:
         by_number.setdefault(result.number, result)
     message_ids: list[str] = []
     missing: list[_Claimed] = []
+    writes: list[tuple[int, dict[str, Any], str]] = []
     now = clock()
     for row in rows:
         result = by_number.get(row.phone)
@@ -250,10 +267,11 @@ def _send_chunk(session: Session, gateway: Gateway, token: str, text: str, rows:
         else:
             retry, label = retry_values(row.attempts, intervals, now, result.status or str(result.status_code))
             values.update(retry)
-        if _finish(session, token, row.id, values):
-            counts[label] += 1
-            if result.message_id:
-                message_ids.append(result.message_id)
+        writes.append((row.id, values, label))
+        if result.message_id:
+            # Reports stored for an id whose row we did not write (claim lost) simply stay unmatched.
+            message_ids.append(result.message_id)
+    _finish(session, token, writes, counts)
     if missing:
         # The answer did not account for these numbers: they may have been accepted.
         _mark_unknown(session, token, missing, now, counts)
@@ -261,6 +279,5 @@ def _send_chunk(session: Session, gateway: Gateway, token: str, text: str, rows:
 
 
 def _mark_unknown(session: Session, token: str, rows: list[_Claimed], now: datetime, counts: Counter[str]) -> None:
-    for row in rows:
-        if _finish(session, token, row.id, dict(status=OutboxStatus.UNKNOWN, unknown_since=now)):
-            counts["unknown"] += 1
+    _finish(session, token, [(row.id, dict(status=OutboxStatus.UNKNOWN, unknown_since=now), "unknown")
+                             for row in rows], counts)

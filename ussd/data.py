@@ -77,6 +77,15 @@ class HopData:
         return self._ports["safety"]
 
     @property
+    def messaging(self):  # type: ignore[no-untyped-def]
+        """``menus.messaging.MessagingData``: broadcasts, meetings and their replies."""
+        if "messaging" not in self._ports:
+            from .data_messaging import MessagingPort
+
+            self._ports["messaging"] = MessagingPort(self)
+        return self._ports["messaging"]
+
+    @property
     def opened(self) -> bool:
         return self._db is not None
 

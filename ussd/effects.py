@@ -20,7 +20,10 @@ from sms.outbox import queue_message
 
 from .data import HopData
 from .effect_context import EffectContext
+from .effects_messaging import HANDLERS as MESSAGING_HANDLERS
+from .effects_safety import HANDLERS as SAFETY_HANDLERS
 from .effects_savings import HANDLERS as SAVINGS_HANDLERS
+from .effects_wages import HANDLERS as WAGES_HANDLERS
 
 __all__ = ["apply_effects", "EffectContext", "HANDLERS"]
 
@@ -54,6 +57,9 @@ HANDLERS: dict[type, Callable[[Any, EffectContext], None]] = {
     SendTopicSms: _send_topic,
     Authenticated: _nothing,
     **SAVINGS_HANDLERS,
+    **WAGES_HANDLERS,
+    **SAFETY_HANDLERS,
+    **MESSAGING_HANDLERS,
 }
 
 

@@ -122,8 +122,10 @@ class HopHandler:
         self.store.commit(req.session_id, new_record, resume_id, snapshot, lock_token)
         if outbox_ids:
             enqueue_send(self.runtime.queue(), outbox_ids)
-        metrics.SCREENS.labels(screen=result.screen).inc()
-        return HopAnswer(result.text, "" if result.sensitive else result.screen)
+        answer = HopAnswer(result.text, "" if result.sensitive else result.screen)
+        # The safety flow is counted under no name: a labelled count would date each report.
+        metrics.SCREENS.labels(screen=answer.screen or "-").inc()
+        return answer
 
     def _continues(self, record: SessionRecord, text: str) -> bool:
         """Does ``text`` extend the previous text (previous + '*' + new input)?"""

@@ -1,7 +1,8 @@
 """USSD session state in Redis: two round trips per hop.
 
 Round trip 1 (``begin``, one Lua script): read the session, read the resume snapshot,
-and take a short lock on the session so a doubled request waits for the first.
+take a short lock on the session so a doubled request waits for the first, and fetch
+(or create) any daily key this process has not got at hand (``ussd.daily_keys``).
 Round trip 2 (``commit``, one pipeline): write the new session, the resume snapshot,
 and drop the lock.
 
@@ -17,9 +18,12 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from redis import Redis
+
+from .daily_keys import DailyKeys
 
 __all__ = ["SessionStore", "SessionRecord", "Begin", "KEY_PREFIX"]
 
@@ -35,7 +39,13 @@ local resume = false
 if ARGV[3] == '1' then resume = redis.call('GET', KEYS[3]) end
 local locked = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])
 if locked then locked = 1 else locked = 0 end
-return {session or false, resume or false, locked}
+-- KEYS[4..]: daily keys, each with a fresh candidate and a TTL in ARGV, made only if missing
+local daily = {}
+for i = 4, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 * i - 4], 'NX', 'EX', ARGV[2 * i - 3])
+  daily[#daily + 1] = redis.call('GET', KEYS[i])
+end
+return {session or false, resume or false, locked, daily}
 """
 
 
@@ -86,11 +96,16 @@ class SessionStore:
 
     def begin(self, session_id: str, resume_id: str | None) -> Begin:
         token = uuid.uuid4().hex
-        raw_session, raw_resume, locked = self._begin(
+        daily_keys = DailyKeys.of(self.redis)
+        wanted = daily_keys.wanted(datetime.now(UTC))
+        raw_session, raw_resume, locked, daily = self._begin(
             keys=[SESSION_KEY.format(session_id), LOCK_KEY.format(session_id),
-                  RESUME_KEY.format(resume_id or "-")],
-            args=[token, LOCK_MS, "1" if resume_id else "0"],
+                  RESUME_KEY.format(resume_id or "-"), *(key for key, _, _ in wanted)],
+            args=[token, LOCK_MS, "1" if resume_id else "0",
+                  *(value for _, candidate, ttl in wanted for value in (candidate, ttl))],
         )
+        if wanted:
+            daily_keys.absorb({key: value for (key, _, _), value in zip(wanted, daily, strict=True)})
         record = SessionRecord.loads(raw_session) if raw_session else None
         saved = json.loads(raw_resume) if raw_resume else None
         return Begin(record=record, saved=saved, lock_token=token if locked else None)
@@ -98,7 +113,9 @@ class SessionStore:
     def commit(self, session_id: str, record: SessionRecord, resume_id: str | None,
                saved: dict[str, Any] | None, lock_token: str) -> None:
         """Write the session (or its final answer), the resume snapshot, and release the lock."""
-        pipe = self.redis.pipeline(transaction=True)
+        # One round trip; MULTI/EXEC would add two replies to parse for nothing: a half-written
+        # commit still leaves a consistent session (the lock expires by itself).
+        pipe = self.redis.pipeline(transaction=False)
         ttl = self.final_ttl if record.final else self.ttl
         pipe.set(SESSION_KEY.format(session_id), record.dumps(), ex=ttl)
         if resume_id:

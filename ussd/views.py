@@ -15,6 +15,7 @@ from models import UssdSessionStat
 
 from . import metrics
 from .hop import HopHandler
+from .sessions import SESSION_KEY
 from .wire import WireError, parse_request
 
 __all__ = ["bp"]
@@ -72,6 +73,8 @@ def ussd_events() -> Response:
         duration = max(0, int(float(request.form.get("durationInMillis") or 0)))
     except ValueError:
         return _plain("hopsCount and durationInMillis must be numbers", 400)
+    # The session is over for the gateway: drop what it held (a dropped safety report's answers).
+    runtime.redis.delete(SESSION_KEY.format(session_id))
     # Count each session once, though the gateway may retry; the key is a keyed hash, not the id.
     marker = hmac.new(runtime.settings.secret_key.encode(), b"ended:" + session_id.encode(),
                       hashlib.sha256).hexdigest()[:32]

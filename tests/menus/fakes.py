@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from menus.leaders import MemberRef, UndoItem
+from menus.messaging import BroadcastLine, MeetingView, Preview
 from menus.savings import Account, PinCheck, StatementLine
+from tests.menus.fakes_reports import FakePlaces, FakeSafety, FakeWages
 
 BIG = 999_999_999  # the largest amount a screen may have to show
 PIN = "1234"
@@ -53,6 +55,39 @@ class FakeSavings:
                 for i, k in enumerate(["shares", "social_fund", "loan"][:limit], start=1)]
 
 
+class FakeMessaging:
+    """Broadcasts and meetings at their longest: five-digit counts, 40-letter places, 120-letter names."""
+
+    MEMBERS = 99_999
+
+    def __init__(self, meeting: bool = True, sent_today: int = 0, failing: int = 99_999) -> None:
+        self.meeting, self._sent_today, self._failing = meeting, sent_today, failing
+
+    def now(self):
+        return datetime(2026, 11, 27, 8, 0)
+
+    def sent_today(self, member_id):
+        return self._sent_today, 3
+
+    def preview(self, member_id, audience, text):
+        return Preview(2 * self.MEMBERS, self.MEMBERS, 9 if text else 0, 27)
+
+    def last_broadcasts(self, member_id, limit):
+        return [BroadcastLine(date(2026, 12, 31), audience, self.MEMBERS, self.MEMBERS, self.MEMBERS, self.MEMBERS)
+                for audience in ("all", "women", "leaders")][:limit]
+
+    def failing(self, member_id, limit):
+        return self._failing, ["N" * 120] * min(limit, self._failing)
+
+    def next_meeting(self, member_id):
+        if not self.meeting:
+            return None
+        return MeetingView(1, 1, datetime(2026, 12, 4, 14, 30), "P" * 40, self.MEMBERS, self.MEMBERS,
+                           3 * self.MEMBERS, "yes")
+
+
 class FakeData:
-    def __init__(self, **savings) -> None:
+    def __init__(self, messaging: FakeMessaging | None = None, **savings) -> None:
         self.savings = FakeSavings(**savings)
+        self.places, self.wages, self.safety = FakePlaces(), FakeWages(), FakeSafety()
+        self.messaging = messaging or FakeMessaging()

@@ -108,9 +108,9 @@ def test_resume_is_never_offered_into_the_safety_flow():
     assert ENGINE.start(EN, saved=saved).state["stack"][-1]["id"] == "main"
 
 
-def test_areas_not_built_yet_end_with_a_short_coming_soon():
+def test_meetings_for_someone_who_is_not_a_member_ends_kindly():
     result = go(ENGINE, EN, "5")
-    assert result.end and "coming soon" in result.text
+    assert result.end and "Meetings are for members of a cooperative." in result.text
 
 
 def test_savings_for_someone_who_is_not_a_member_ends_kindly():

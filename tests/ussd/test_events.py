@@ -35,3 +35,12 @@ def test_end_of_session_keeps_counts_and_never_the_number_or_input(client, runti
 def test_end_of_session_without_a_status_is_refused_with_a_reason(client):
     resp = client.post("/ussd/events", data={"sessionId": "ATUid_1"})
     assert resp.status_code == 400 and "status" in resp.get_data(as_text=True)
+
+
+def test_end_of_session_drops_what_the_session_held(phone, client, runtime):
+    p = phone("+256700000009")
+    p.dial()
+    p.send("1")
+    assert runtime.redis.exists(f"ml:ussd:session:{p.session_id}")
+    _event(client, session_id=p.session_id, status="Incomplete")
+    assert not runtime.redis.exists(f"ml:ussd:session:{p.session_id}")

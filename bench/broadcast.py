@@ -1,0 +1,269 @@
+"""One broadcast to 10,000 members through ``python worker.py --burst``, next to the sandbox's ceiling.
+
+Run from the repository root: ``.venv/bin/python bench/broadcast.py`` (``--help`` for the knobs).
+
+It makes a throwaway SQLite database (or uses ``--database-url``), starts its own ``redis-server`` on a
+free port (or uses ``--redis-url``, whose database it flushes) and the SMS sandbox standalone
+(``python -m sms.sandbox``), imports the members with ``flask --app wsgi members import``, sends one
+broadcast with ``flask --app wsgi broadcast send``, and times ``python worker.py --burst`` until every
+member's message was accepted. The ceiling is the same 100 batches of 100 posted straight to the same
+sandbox through the same SDK client, one after another: what one worker could reach if recording
+nothing cost nothing. It checks that every member got exactly one message, prints the figures and
+writes them to bench/out/broadcast.json. ``--profile`` sends a second broadcast through the same job
+code in this process under cProfile and says where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import csv
+import json
+import logging
+import os
+import pstats
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this directory comes first on sys.path, where bench/ussd.py would stand in for the
+# ``ussd`` package: put the repository root there instead.
+if sys.path and Path(sys.path[0] or ".").resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+OUT_FILE = ROOT / "bench" / "out" / "broadcast.json"
+COOPERATIVE = "Bench Cooperative"
+TEXT = "Minerline: gold buyers visit the Kitumbi site on Friday at 10. Bring your receipts and your ID."
+API_KEY = "bench-key"
+TARGET_SECONDS = 20.0
+TARGET_RATIO = 0.8
+WAIT_SECONDS = 120.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port} after {seconds}s")
+
+
+@contextlib.contextmanager
+def _process(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_port(port)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _phone(n: int) -> str:
+    return f"+2567{n + 20_000_000:08d}"
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[str, float]:
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done.stdout, time.perf_counter() - started
+
+
+def _accepted(sandbox_url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{sandbox_url}/sandbox/messages", timeout=60) as resp:
+        return json.load(resp)["messages"]
+
+
+def _moment(stamp: str) -> float:
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def _ceiling(settings: Any, sandbox_url: str, members: int) -> float:
+    """Seconds to post the same batches straight to the sandbox with the same client, one after another."""
+    from sms.gateway import Gateway  # noqa: PLC0415 - after sys.path is set
+
+    gateway = Gateway.from_settings(settings, sandbox_url)
+    numbers = [_phone(n) for n in range(members)]
+    started = time.perf_counter()
+    for start in range(0, members, 100):
+        gateway.send(TEXT, numbers[start:start + 100])
+    return time.perf_counter() - started
+
+
+def _profile(env: dict[str, str], members: int) -> dict[str, float]:
+    """Two more broadcasts, their jobs run in this process (no fork): one timed, one under cProfile to
+    split that time. Returns milliseconds per batch of 100 by where they went."""
+    from app import create_app  # noqa: PLC0415
+    from settings import Settings  # noqa: PLC0415
+    from sms.workers import MinerlineSimpleWorker  # noqa: PLC0415
+
+    app = create_app(Settings.from_env(env))
+    logging.disable(logging.INFO)  # a log line per job would be measured too
+    runtime = app.extensions["minerline"]
+    worker = MinerlineSimpleWorker([runtime.queue()], connection=runtime.redis, runtime=runtime)
+
+    def broadcast_and_work(n: int, profile: cProfile.Profile | None) -> float:
+        result = app.test_cli_runner().invoke(args=["broadcast", "send", "--cooperative", COOPERATIVE,
+                                                    "--message", f"{TEXT} ({n})"])
+        assert result.exit_code == 0, result.output
+        started = time.perf_counter()
+        if profile:
+            profile.enable()
+        while worker.work(burst=True):
+            pass
+        if profile:
+            profile.disable()
+        return time.perf_counter() - started
+
+    batches = members / 100
+    wall = broadcast_and_work(2, None)
+    profile = cProfile.Profile()
+    profiled = broadcast_and_work(3, profile)
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+
+    def share(pattern: str) -> float:
+        """The part of the (unprofiled) wall time spent under functions matching ``pattern``."""
+        seconds = sum(row[3] for (path, _line, name), row in stats.items() if re.search(pattern, f"{path}:{name}"))
+        return 1000 * wall * seconds / profiled / batches
+
+    jobs = share(r"sms/jobs\.py:send_rows$")
+    http = share(r"sms/gateway\.py:send$")
+    # Every statement, ORM or Core, goes through Connection._execute_context; commits are on top.
+    database = share(r"sqlalchemy/engine/base\.py:_execute_context$") + share(r"sqlalchemy/orm/session\.py:commit$")
+    runtime.close()
+    return {"in_process_ms": 1000 * wall / batches, "gateway_http_ms": http, "database_ms": database,
+            "other_job_code_ms": jobs - http - database, "rq_and_redis_ms": 1000 * wall / batches - jobs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--database-url", help="default: a throwaway SQLite file")
+    parser.add_argument("--redis-url", help="default: a redis-server started on a free port (flushed if given)")
+    parser.add_argument("--profile", action="store_true", help="also say where the time goes (cProfile)")
+    args = parser.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="minerline-bench-"))
+    stack = contextlib.ExitStack()
+    try:
+        database_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+        if args.redis_url:
+            redis_url = args.redis_url
+        else:
+            if not shutil.which("redis-server"):
+                parser.error("no redis-server on PATH: pass --redis-url")
+            port = _free_port()
+            stack.enter_context(_process(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
+                                         port))
+            redis_url = f"redis://127.0.0.1:{port}/0"
+        sandbox_port = _free_port()
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        stack.enter_context(_process([sys.executable, "-m", "sms.sandbox", "--port", str(sandbox_port),
+                                      "--api-key", API_KEY], sandbox_port))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AT_", "SMS_", "PROMETHEUS_"))}
+        env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, AT_API_KEY=API_KEY, AT_API_URL=sandbox_url,
+                   SECRET_KEY="bench", PYTHONPATH=str(ROOT))
+        from redis import Redis  # noqa: PLC0415
+
+        Redis.from_url(redis_url).flushdb()
+        from app import upgrade_database  # noqa: PLC0415
+        from settings import Settings  # noqa: PLC0415
+
+        upgrade_database(database_url)
+        flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+        members_csv = tmp / "members.csv"
+        with members_csv.open("w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["phone", "name", "gender", "cooperative", "role", "language"])
+            for n in range(args.members):
+                out.writerow([_phone(n), f"Member {n}", "female" if n % 5 else "male", COOPERATIVE,
+                              "chair" if n == 0 else "member", ("en", "lg", "sw")[n % 3]])
+        _, import_seconds = _run([*flask, "members", "import", str(members_csv)], env)
+        output, _ = _run([*flask, "broadcast", "send", "--cooperative", COOPERATIVE, "--message", TEXT], env)
+        print(output.strip())
+
+        launched = time.time()
+        _, worker_seconds = _run([sys.executable, "worker.py", "--burst"], env)
+        messages = _accepted(sandbox_url)
+        per_number = Counter(m["to"] for m in messages)
+        wanted = {_phone(n) for n in range(args.members)}
+        missing = len(wanted - set(per_number))
+        doubled = sum(1 for n in per_number.values() if n > 1)
+        stamps = sorted(_moment(m["received_at"]) for m in messages)
+        to_last = stamps[-1] - launched
+        sending = max(stamps[-1] - stamps[0], 1e-6)
+
+        ceiling_seconds = _ceiling(Settings.from_env(env), sandbox_url, args.members)
+        rate, rate_all, ceiling = len(messages) / sending, len(messages) / to_last, args.members / ceiling_seconds
+        figures: dict[str, Any] = {
+            "members": args.members, "import_seconds": round(import_seconds, 2),
+            "accepted": len(messages), "missing": missing, "doubled": doubled,
+            "worker_seconds": round(worker_seconds, 2), "launch_to_last_accepted_seconds": round(to_last, 2),
+            "first_to_last_accepted_seconds": round(sending, 2), "messages_per_second": round(rate),
+            "messages_per_second_from_launch": round(rate_all), "ceiling_seconds": round(ceiling_seconds, 2),
+            "ceiling_messages_per_second": round(ceiling), "ratio": round(rate / ceiling, 3),
+            "ratio_from_launch": round(rate_all / ceiling, 3), "cpus": os.cpu_count(),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+        print(f"members imported: {args.members:,} in {import_seconds:.1f} s")
+        print(f"worker.py --burst: {len(messages):,} accepted ({missing} missing, {doubled} doubled); last one "
+              f"{to_last:.2f} s after launch; the worker exited after {worker_seconds:.2f} s")
+        print(f"  {rate:,.0f} msg/s while sending (first to last accepted, {sending:.2f} s); "
+              f"{rate_all:,.0f} msg/s from launch")
+        print(f"sandbox ceiling (same {args.members // 100} batches of 100 posted directly, one after another): "
+              f"{ceiling:,.0f} msg/s ({ceiling_seconds:.2f} s)")
+        print(f"ratio: {rate / ceiling:.2f} while sending, {rate_all / ceiling:.2f} from launch "
+              f"(target {TARGET_RATIO}); all accepted within {TARGET_SECONDS:.0f} s: "
+              f"{'yes' if to_last <= TARGET_SECONDS and not missing else 'NO'}")
+        print(f"machine: {os.cpu_count()} CPUs, load average {figures['load_average']}")
+        if args.profile:
+            profile = _profile(env, args.members)
+            batches = args.members / 100
+            profile["ceiling_ms"] = 1000 * ceiling_seconds / batches
+            profile["worker_ms"] = 1000 * sending / batches
+            profile["fork_ms"] = profile["worker_ms"] - profile["in_process_ms"]
+            figures["per_batch_of_100_ms"] = {k: round(v, 1) for k, v in profile.items()}
+            print("where the time goes, per batch of 100 (ms):")
+            print(f"  posting it straight to the sandbox (the ceiling)          {profile['ceiling_ms']:6.1f}")
+            print(f"  worker.py --burst (first to last accepted / batches)      {profile['worker_ms']:6.1f}")
+            print(f"    the same job run in one process, no fork                {profile['in_process_ms']:6.1f}")
+            print(f"      the API call through the SDK                          {profile['gateway_http_ms']:6.1f}")
+            print(f"      database statements and commits                       {profile['database_ms']:6.1f}")
+            print(f"      the rest of the job (grouping, parsing, metrics)      {profile['other_job_code_ms']:6.1f}")
+            print(f"      RQ: dequeue, job status and registries in Redis       {profile['rq_and_redis_ms']:6.1f}")
+            print(f"    a forked work horse per job (fork, reconnects, exit)    {profile['fork_ms']:6.1f}")
+        OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
+        OUT_FILE.write_text(json.dumps(figures, indent=2) + "\n")
+        return 0 if not missing and not doubled else 1
+    finally:
+        stack.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

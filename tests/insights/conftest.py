@@ -1,0 +1,1 @@
+from tests.reports_fixtures import sites  # noqa: F401
