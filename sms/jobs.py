@@ -1,24 +1,36 @@
 """The send job: outbox rows to the gateway, each message at most once.
 
-A job claims its rows with one conditional UPDATE (pending and due -> sending, with a claim token and a
+A job holds up to ``sms.outbox.JOB_SIZE`` rows and sends them in API calls of up to 100. It claims
+each call's rows with one conditional UPDATE (pending and due -> sending, with a claim token and a
 lease) and commits before calling the gateway, so a second job for the same ids, a re-queued job or a
 second worker finds nothing to claim. Every later write names the claim token and the status
 'sending': a row whose lease ran out (the sweep made it 'unknown') is never overwritten.
+
+One call is in flight at a time, as if the calls were made one after another; the job's own database
+work for the calls before and after it is done while it waits (see ``send_rows``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import bindparam, select, update
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import TextClause, bindparam, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from models import Member, OutboxMessage, OutboxStatus, utcnow
+from models.base import unindexed
 
 from . import metrics
 from .callbacks import apply_stored_reports, match_orphan_reports
@@ -36,8 +48,30 @@ log = logging.getLogger("minerline.sms.jobs")
 # unless a purpose is listed here on purpose.
 OPT_OUT_EXEMPT = frozenset({"receipt", "rights", "wages", "reply"})
 
+# Rows claimed longer ago than this (a slow call before theirs) get their lease renewed before the call.
+_RENEW_AFTER = 5.0
 
-@dataclass(frozen=True)
+
+@dataclass
+class _Chunk:
+    """Rows of one text claimed under ``token``, for one API call."""
+
+    token: str
+    text: str
+    rows: list[_Claimed]
+    claimed_at: float  # time.monotonic() of the claim
+
+
+@dataclass
+class _Answer:
+    """What one API call came back with: results, or the exception it raised."""
+
+    chunk: _Chunk
+    results: list[RecipientResult] | None
+    error: Exception | None = None
+
+
+@dataclass(frozen=True, order=True)
 class _Claimed:
     id: int
     phone: str
@@ -57,40 +91,89 @@ def send_batch(ids: list[int], now: datetime | None = None) -> dict[str, int]:
 def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
               gateway: Gateway | None = None) -> dict[str, int]:
     """Claim, send and record ``ids`` (see the module doc). Returns counts: accepted, failed, retry,
-    unknown, skipped, and calls (API calls made)."""
+    unknown, skipped, and calls (API calls made).
+
+    The ids are claimed BATCH_SIZE at a time, just before they are needed, and one API call is in
+    flight at a time, on a thread of its own: while it waits for the gateway, this thread records the
+    answer to the call before and claims the rows for the call after (one commit for both).
+    """
     settings = runtime.settings
     gateway = gateway or Gateway.from_runtime(runtime)  # before claiming: a misconfiguration claims nothing
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     counts: Counter[str] = Counter()
-    with runtime.sessions() as session:
-        # One commit for the claim and the rows that will not be sent: each commit waits for the disk.
-        token = claim(session, ids, settings.sms_lease_seconds, clock())
-        claimed = _claimed_rows(session, token)
-        rows = _skip_unsendable(session, token, claimed, clock(), counts)
+    slices = deque(list(ids)[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
+    ready: deque[_Chunk] = deque()
+    fresh: list[int] = []  # claimed, their queued marks not dropped yet
+    claimed = 0
+
+    def claim_next() -> None:
+        """Claim slices until there is a call to make or nothing left; the caller commits."""
+        nonlocal claimed
+        while not ready and slices:
+            token, rows = _claim(session, slices.popleft(), settings.sms_lease_seconds, clock())
+            claimed += len(rows)
+            keep = _skip_unsendable(session, token, rows, clock(), counts)
+            ready.extend(_Chunk(token, text, chunk, time.monotonic()) for text, chunk in _chunks(keep))
+            fresh.extend(r.id for r in rows)
+
+    def after_commit(message_ids: list[str]) -> None:
+        # Reports can beat our commit; the callback matches after storing, we after committing, so
+        # one of the two always sees the other. Both run after a commit for that reason.
+        apply_stored_reports(session, message_ids, settings.sms_lease_seconds)
+        if counts["unknown"]:
+            match_orphan_reports(session, settings.sms_lease_seconds, clock())
         session.commit()
-        if claimed:  # let the sweep queue these again should they come back to pending
-            runtime.redis.delete(*(QUEUED_KEY.format(r.id) for r in claimed))
-        for n, (text, chunk) in enumerate(_chunks(rows)):
-            if n:  # the claim's fresh lease covers the first call; later calls renew it first
-                held = _renew(session, token, chunk, settings.sms_lease_seconds, clock())
+
+    with runtime.sessions() as session, ThreadPoolExecutor(1, thread_name_prefix="sms-call") as caller:
+        claim_next()
+        session.commit()
+        answered: _Answer | None = None
+        while ready:
+            chunk = ready.popleft()
+            if time.monotonic() - chunk.claimed_at > _RENEW_AFTER:
+                # Claimed a while ago (a slow call before it): renew the lease first.
+                chunk.rows = _renew(session, chunk.token, chunk.rows, settings.sms_lease_seconds, clock())
                 session.commit()
-            else:
-                held = chunk
-            if not held:
-                continue
-            message_ids = _send_chunk(session, gateway, token, text, held, settings.sms_retry_intervals,
-                                      clock, counts)
+                if not chunk.rows:
+                    continue
+            counts["calls"] += 1
+            # The rows claimed so far (committed) may be queued by the sweep again should they come
+            # back to pending: the call thread drops their marks.
+            call = caller.submit(_call, gateway, chunk, runtime.redis, fresh[:])
+            fresh.clear()
+            message_ids = _record(session, answered, settings.sms_retry_intervals, clock, counts) if answered else []
+            claim_next()
             session.commit()
-            # Reports can beat our commit; the callback matches after storing, we after committing, so
-            # one of the two always sees the other. Both run after a commit for that reason.
-            apply_stored_reports(session, message_ids, settings.sms_lease_seconds)
-            if counts["unknown"]:
-                match_orphan_reports(session, settings.sms_lease_seconds, clock())
+            after_commit(message_ids)
+            answered = call.result()
+        if answered:
+            message_ids = _record(session, answered, settings.sms_retry_intervals, clock, counts)
             session.commit()
+            after_commit(message_ids)
+    if fresh:  # claimed, and none of them sent (opted out, unsendable)
+        runtime.redis.delete(*(QUEUED_KEY.format(i) for i in fresh))
     for status in metrics.MESSAGE_STATUSES:
         metrics.count_messages(status, counts[status])
-    log.info("send batch", extra={"outbox_ids": list(ids)[:BATCH_SIZE], "claimed": len(claimed), **counts})
+    log.info("send batch", extra={"outbox_ids": list(ids)[:BATCH_SIZE], "claimed": claimed, **counts})
     return dict(counts)
+
+
+_TABLE = OutboxMessage.__table__
+# Built once, so SQLAlchemy compiles them once: a job runs them for every call.
+_CLAIM = (
+    update(_TABLE)
+    # The rows by their ids, never by the status index (see models.base.unindexed).
+    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)),
+           unindexed(_TABLE.c.status) == OutboxStatus.PENDING.value,
+           unindexed(_TABLE.c.next_attempt_at) <= bindparam("now", type_=_TABLE.c.next_attempt_at.type))
+    .values(status=OutboxStatus.SENDING.value, claim_token=bindparam("token"),
+            lease_until=bindparam("lease", type_=_TABLE.c.lease_until.type),
+            updated_at=bindparam("now", type_=_TABLE.c.updated_at.type))
+)
+_CLAIM_RETURNING = _CLAIM.returning(_TABLE.c.id, _TABLE.c.phone, _TABLE.c.text, _TABLE.c.attempts,
+                                    _TABLE.c.purpose)
+_OPTED_OUT = select(Member.__table__.c.phone).where(
+    Member.__table__.c.phone.in_(bindparam("phones", expanding=True)), Member.__table__.c.opted_out.is_(True))
 
 
 def claim(session: Session, ids: list[int], lease_seconds: int, now: datetime) -> str:
@@ -98,17 +181,22 @@ def claim(session: Session, ids: list[int], lease_seconds: int, now: datetime) -
 
     One conditional UPDATE: with concurrent claimers, each row goes to exactly one. The caller commits.
     """
+    return _claim(session, ids, lease_seconds, now, returning=False)[0]
+
+
+def _claim(session: Session, ids: list[int], lease_seconds: int, now: datetime,
+           returning: bool = True) -> tuple[str, list[_Claimed]]:
+    """``claim``, and the rows claimed (in id order) from the same statement."""
     token = str(uuid.uuid4())
-    if ids:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status == OutboxStatus.PENDING,
-                   OutboxMessage.next_attempt_at <= now)
-            .values(status=OutboxStatus.SENDING, claim_token=token,
-                    lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return token
+    if not ids:
+        return token, []
+    params = {"ids": list(ids), "now": now, "token": token, "lease": now + timedelta(seconds=lease_seconds)}
+    if not returning:
+        session.connection().execute(_CLAIM, params)
+        return token, []
+    rows = session.connection().execute(_CLAIM_RETURNING, params).all()
+    return token, sorted(_Claimed(i, phone, text or "", attempts, purpose)
+                         for i, phone, text, attempts, purpose in rows)
 
 
 def retry_values(attempts: int, intervals: tuple[int, ...], now: datetime, error: str) -> tuple[dict[str, Any], str]:
@@ -126,49 +214,80 @@ def retry_values(attempts: int, intervals: tuple[int, ...], now: datetime, error
                 last_error=f"gave up after {attempts} attempts: {error}"[:200]), "failed"
 
 
-def _claimed_rows(session: Session, token: str) -> list[_Claimed]:
-    result = session.execute(
-        select(OutboxMessage.id, OutboxMessage.phone, OutboxMessage.text, OutboxMessage.attempts,
-               OutboxMessage.purpose)
-        .where(OutboxMessage.claim_token == token, OutboxMessage.status == OutboxStatus.SENDING)
-        .order_by(OutboxMessage.id)
-    )
-    return [_Claimed(i, phone, text or "", attempts, purpose) for i, phone, text, attempts, purpose in result]
-
-
 def _finish(session: Session, token: str, writes: list[tuple[int, dict[str, Any], str]],
             counts: Counter[str]) -> None:
     """Write rows' outcomes, each only while this job still holds its claim, and count them by label.
 
     ``writes`` holds (row id, column values, label). Rows with the same label and columns go in one
-    executemany: one statement per kind of outcome instead of one per row (a batch is 100 rows).
+    statement (``_outcome_update``) instead of one per row: a batch is 100 rows, and an executemany
+    would give up and take back the interpreter lock once per row while the call thread wants it.
     """
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, dict[str, Any]]]] = {}
     for row_id, values, label in writes:
         groups.setdefault((label, tuple(sorted(values))), []).append((row_id, values))
-    table = OutboxMessage.__table__
+    connection = session.connection()
+    typed = connection.dialect.name == "postgresql"
     now = utcnow()
     for (label, columns), rows in groups.items():
-        # Bind names may not be column names in an UPDATE's SET clause: prefix them.
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("w_id"), table.c.claim_token == token,
-                   table.c.status == OutboxStatus.SENDING.value)
-            .values({**{name: bindparam(f"w_{name}", type_=table.c[name].type) for name in columns},
-                     "updated_at": now})
-        )
-        params = [{"w_id": row_id, **{f"w_{k}": v for k, v in values.items()}} for row_id, values in rows]
-        done = session.connection().execute(stmt, params).rowcount
-        counts[label] += done if done is not None and done >= 0 else len(rows)
+        start = 0
+        for size in _sizes(len(rows)):
+            params: dict[str, Any] = {"w_token": token, "w_now": now}
+            for n, (row_id, values) in enumerate(rows[start:start + size]):
+                params[f"i{n}"] = row_id
+                params.update((f"v{n}_{name}", values[name]) for name in columns)
+            start += size
+            done = connection.execute(_outcome_update(columns, size, typed), params).rowcount
+            counts[label] += done if done is not None and done >= 0 else size
+
+
+_STATEMENT_SIZES = (BATCH_SIZE, 64, 32, 16, 8, 4, 2, 1)
+
+
+def _sizes(n: int) -> Iterator[int]:
+    """``n`` as a sum of _STATEMENT_SIZES, largest first: few shapes of statement, each compiled once."""
+    for size in _STATEMENT_SIZES:
+        while n >= size:
+            yield size
+            n -= size
+
+
+@lru_cache(maxsize=256)
+def _outcome_update(columns: tuple[str, ...], rows: int, typed: bool) -> TextClause:
+    """WITH w(id, columns...) AS (VALUES ...) UPDATE outbox SET columns = w's FROM w WHERE the row is still
+    'sending' under the claim token. Its parameters: ``i<n>`` and ``v<n>_<column>`` per row, ``w_token``,
+    ``w_now``, each bound with its column's type.
+
+    Written as text because SQLAlchemy compiles a VALUES construct afresh on every execution (it does
+    not cache it), which for 100 rows costs more than the update; a text statement is compiled once
+    per shape. ``typed``: cast the VALUES to the columns' types, which PostgreSQL cannot infer from
+    bare parameters; SQLite must not (its CAST(... AS DATETIME) makes a number of a date), nor need to.
+    """
+    table = OutboxMessage.__table__
+    dialect = postgresql.dialect()
+
+    def value(name: str) -> str:
+        return f"CAST(w.w_{name} AS {table.c[name].type.compile(dialect=dialect)})" if typed else f"w.w_{name}"
+
+    tuples = ", ".join("(" + ", ".join([f":i{n}", *(f":v{n}_{name}" for name in columns)]) + ")" for n in range(rows))
+    sql = (
+        f"WITH w (w_id, {', '.join(f'w_{name}' for name in columns)}) AS (VALUES {tuples}) "
+        f"UPDATE {table.name} SET {', '.join(f'{name} = {value(name)}' for name in columns)}, updated_at = :w_now "
+        f"FROM w WHERE {table.name}.id = w.w_id AND {table.name}.claim_token = :w_token "
+        f"AND {table.name}.status = '{OutboxStatus.SENDING.value}'"
+    )
+    return sql_text(sql).bindparams(
+        bindparam("w_now", type_=table.c.updated_at.type), bindparam("w_token", type_=table.c.claim_token.type),
+        *(bindparam(f"i{n}", type_=table.c.id.type) for n in range(rows)),
+        *(bindparam(f"v{n}_{name}", type_=table.c[name].type) for n in range(rows) for name in columns),
+    )
 
 
 def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: datetime,
                      counts: Counter[str]) -> list[_Claimed]:
     """Opted-out members' messages become 'skipped' unless their purpose is in OPT_OUT_EXEMPT (a
     receipt or a topic someone asked for still goes); numbers the SDK would refuse become 'failed'."""
-    opted_out = set(session.scalars(
-        select(Member.phone).where(Member.phone.in_({r.phone for r in rows}), Member.opted_out.is_(True))
-    )) if rows else set()
+    opted_out = set(session.connection().execute(
+        _OPTED_OUT, {"phones": sorted({r.phone for r in rows})}).scalars()) if rows else set()
     keep: list[_Claimed] = []
     writes: list[tuple[int, dict[str, Any], str]] = []
     for row in rows:
@@ -208,7 +327,7 @@ def _renew(session: Session, token: str, chunk: list[_Claimed], lease_seconds: i
     held = set(session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_([r.id for r in chunk]), OutboxMessage.claim_token == token,
-               OutboxMessage.status == OutboxStatus.SENDING)
+               unindexed(OutboxMessage.status) == OutboxStatus.SENDING)
         .values(lease_until=now + timedelta(seconds=lease_seconds))
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
@@ -216,32 +335,44 @@ def _renew(session: Session, token: str, chunk: list[_Claimed], lease_seconds: i
     return [r for r in chunk if r.id in held]
 
 
-def _send_chunk(session: Session, gateway: Gateway, token: str, text: str, rows: list[_Claimed],
-                intervals: tuple[int, ...], clock: Callable[[], datetime], counts: Counter[str]) -> list[str]:
-    """One API call for ``rows``; records each outcome and returns the message ids recorded."""
-    counts["calls"] += 1
+def _call(gateway: Gateway, chunk: _Chunk, redis: Redis, claimed: list[int]) -> _Answer:
+    """On the call thread: drop the sweep's marks for the ``claimed`` ids, then one API call for
+    ``chunk``: the recipients' results, or what went wrong."""
+    if claimed:
+        try:
+            redis.delete(*(QUEUED_KEY.format(i) for i in claimed))
+        except RedisError:  # the marks expire by themselves; the call must go on
+            log.warning("could not drop queued marks", exc_info=True)
     try:
-        results = gateway.send(text, [r.phone for r in rows])
-    except NotAccepted as exc:
+        return _Answer(chunk, gateway.send(chunk.text, [r.phone for r in chunk.rows]))
+    except Exception as exc:  # noqa: BLE001 - recorded by _record on the job's thread
+        return _Answer(chunk, None, exc)
+
+
+def _record(session: Session, answered: _Answer, intervals: tuple[int, ...], clock: Callable[[], datetime],
+            counts: Counter[str]) -> list[str]:
+    """Record each outcome of one API call; returns the message ids recorded. The caller commits."""
+    token, rows, exc = answered.chunk.token, answered.chunk.rows, answered.error
+    if isinstance(exc, NotAccepted):
         metrics.API_CALLS.labels(outcome="not_accepted").inc()
         log.warning("send not accepted", extra={"kind": exc.kind, "outbox_ids": [r.id for r in rows]})
         now = clock()
         _finish(session, token, [(row.id, *retry_values(row.attempts, intervals, now, exc.reason)) for row in rows],
                 counts)
         return []
-    except UnknownOutcome:
+    if isinstance(exc, UnknownOutcome):
         metrics.API_CALLS.labels(outcome="unknown").inc()
         log.warning("send outcome unknown", extra={"outbox_ids": [r.id for r in rows]})
         _mark_unknown(session, token, rows, clock(), counts)
         return []
-    except Exception:
+    if exc is not None or answered.results is None:
         # Something we did not foresee after the request may have gone out: unknown, never re-sent blindly.
-        log.exception("send failed unexpectedly", extra={"outbox_ids": [r.id for r in rows]})
+        log.error("send failed unexpectedly", exc_info=exc, extra={"outbox_ids": [r.id for r in rows]})
         _mark_unknown(session, token, rows, clock(), counts)
         return []
     metrics.API_CALLS.labels(outcome="answered").inc()
     by_number: dict[str, RecipientResult] = {}
-    for result in results:
+    for result in answered.results:
         by_number.setdefault(result.number, result)
     message_ids: list[str] = []
     missing: list[_Claimed] = []
