@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
               "(a sandbox, e.g. `python -m sms.sandbox --port 9090`).", file=sys.stderr)
         return 2
     # Import the job modules here, once: each job runs in a forked work horse, which would otherwise
-    # import them (Flask, the SDK, ...) again for every batch of 100 messages.
+    # import them (Flask, the SDK, ...) again for every job.
     import sms.broadcasts  # noqa: F401, PLC0415
     import sms.jobs  # noqa: F401, PLC0415
     import sms.meetings  # noqa: F401, PLC0415
