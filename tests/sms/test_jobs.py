@@ -210,3 +210,33 @@ def test_send_logs_carry_no_numbers_or_text(queue_sms, work, sandbox, caplog):
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.name.startswith("minerline"))
     assert "send batch" in logged
     assert "700000101" not in logged and "700000113" not in logged and "secret words" not in logged
+
+
+def test_a_large_send_goes_in_few_jobs_each_with_time_for_all_its_calls(runtime):
+    from sms.outbox import BATCH_SIZE, JOB_SIZE
+
+    queue = runtime.queue()
+    assert enqueue_send(queue, list(range(1, 2 * JOB_SIZE + 2))) == 3
+    jobs = [queue.fetch_job(job_id) for job_id in queue.job_ids]
+    assert [len(job.args[0]) for job in jobs] == [JOB_SIZE, JOB_SIZE, 1]
+    # Each call may wait for a connect and a read timeout: the job must not be killed before its last call.
+    per_call = runtime.settings.sms_connect_timeout + runtime.settings.sms_read_timeout
+    assert jobs[0].timeout >= (JOB_SIZE // BATCH_SIZE) * per_call
+    assert jobs[2].timeout >= per_call
+    queue.empty()
+
+
+def test_a_refused_call_and_a_timed_out_call_inside_one_job_touch_only_their_own_rows(queue_sms, send_now, rows,
+                                                                                      sandbox):
+    phones = [f"+256702{n:06d}" for n in range(350)]
+    ids = queue_sms(phones, enqueue=False)
+    sandbox.behave(fail_next=1, timeout_next=1)  # the 1st call answers 500; the 2nd is accepted, answered late
+    counts = send_now(ids)
+    assert counts["calls"] == 4
+    assert (counts["retry"], counts["unknown"], counts["accepted"]) == (100, 100, 150)
+    statuses = [r.status for r in rows(ids)]
+    assert statuses[:100] == [OutboxStatus.PENDING] * 100  # provably not accepted: retried later
+    assert statuses[100:200] == [OutboxStatus.UNKNOWN] * 100  # taken, answer lost: settled by reports
+    assert statuses[200:] == [OutboxStatus.ACCEPTED] * 150
+    assert all(sandbox.accepted_count(p) == 1 for p in phones[100:])
+    assert all(sandbox.accepted_count(p) == 0 for p in phones[:100])
