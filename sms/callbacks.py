@@ -15,7 +15,7 @@ from typing import Mapping
 
 from flask import Blueprint, Response, current_app, request
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,9 +29,8 @@ from models import (
     normalize_phone,
     utcnow,
 )
-from models.base import unindexed
 
-from . import metrics
+from . import hotsql, metrics
 from .inbound import IncomingSms, handle_inbound, set_opted_out
 from .outbox import enqueue_send
 
@@ -199,7 +198,7 @@ def apply_stored_reports(session: Session, message_ids: list[str], lease_seconds
     """Apply reports that arrived before these message ids were recorded; returns how many. Caller commits.
 
     A send job asks after every call, and almost always there are none: a cheap query first."""
-    if not message_ids or not session.connection().execute(_STORED_FOR, {"ids": message_ids}).first():
+    if not message_ids or not hotsql.any_unmatched_report(session.connection(), message_ids):
         return 0
     reports = session.scalars(
         select(DeliveryReport)
@@ -207,12 +206,6 @@ def apply_stored_reports(session: Session, message_ids: list[str], lease_seconds
         .order_by(DeliveryReport.received_at, DeliveryReport.id)
     ).all()
     return sum(1 for report in reports if match_report(session, report, lease_seconds) is not None)
-
-
-_STORED_FOR = select(DeliveryReport.__table__.c.id).where(
-    DeliveryReport.__table__.c.message_id.in_(bindparam("ids", expanding=True)),
-    unindexed(DeliveryReport.__table__.c.outbox_id).is_(None),  # by message id: see models.base.unindexed
-).limit(1)
 
 
 def match_orphan_reports(session: Session, lease_seconds: int, now: datetime | None = None) -> int:

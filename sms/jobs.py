@@ -19,19 +19,17 @@ from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import Column, bindparam, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from models import Member, OutboxMessage, OutboxStatus, utcnow
+from models import OutboxMessage, OutboxStatus, utcnow
 from models.base import unindexed
 
-from . import metrics
+from . import hotsql, metrics
 from .callbacks import apply_stored_reports, match_orphan_reports
 from .gateway import Gateway, NotAccepted, Outcome, RecipientResult, UnknownOutcome, is_sendable
 from .outbox import BATCH_SIZE, QUEUED_KEY
@@ -157,43 +155,20 @@ def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
     return dict(counts)
 
 
-_TABLE = OutboxMessage.__table__
-# Built once, so SQLAlchemy compiles them once: a job runs them for every call.
-_CLAIM = (
-    update(_TABLE)
-    # The rows by their ids, never by the status index (see models.base.unindexed).
-    .where(_TABLE.c.id.in_(bindparam("ids", expanding=True)),
-           unindexed(_TABLE.c.status) == OutboxStatus.PENDING.value,
-           unindexed(_TABLE.c.next_attempt_at) <= bindparam("now", type_=_TABLE.c.next_attempt_at.type))
-    .values(status=OutboxStatus.SENDING.value, claim_token=bindparam("token"),
-            lease_until=bindparam("lease", type_=_TABLE.c.lease_until.type),
-            updated_at=bindparam("now", type_=_TABLE.c.updated_at.type))
-)
-_CLAIM_RETURNING = _CLAIM.returning(_TABLE.c.id, _TABLE.c.phone, _TABLE.c.text, _TABLE.c.attempts,
-                                    _TABLE.c.purpose)
-_OPTED_OUT = select(Member.__table__.c.phone).where(
-    Member.__table__.c.phone.in_(bindparam("phones", expanding=True)), Member.__table__.c.opted_out.is_(True))
-
-
 def claim(session: Session, ids: list[int], lease_seconds: int, now: datetime) -> str:
     """Mark the pending, due rows among ``ids`` as 'sending' under a new claim token; returns the token.
 
     One conditional UPDATE: with concurrent claimers, each row goes to exactly one. The caller commits.
     """
-    return _claim(session, ids, lease_seconds, now, returning=False)[0]
+    return _claim(session, ids, lease_seconds, now)[0]
 
 
-def _claim(session: Session, ids: list[int], lease_seconds: int, now: datetime,
-           returning: bool = True) -> tuple[str, list[_Claimed]]:
+def _claim(session: Session, ids: list[int], lease_seconds: int, now: datetime) -> tuple[str, list[_Claimed]]:
     """``claim``, and the rows claimed (in id order) from the same statement."""
     token = str(uuid.uuid4())
     if not ids:
         return token, []
-    params = {"ids": list(ids), "now": now, "token": token, "lease": now + timedelta(seconds=lease_seconds)}
-    if not returning:
-        session.connection().execute(_CLAIM, params)
-        return token, []
-    rows = session.connection().execute(_CLAIM_RETURNING, params).all()
+    rows = hotsql.claim_rows(session.connection(), list(ids), token, now, now + timedelta(seconds=lease_seconds))
     return token, sorted(_Claimed(i, phone, text or "", attempts, purpose)
                          for i, phone, text, attempts, purpose in rows)
 
@@ -218,71 +193,23 @@ def _finish(session: Session, token: str, writes: list[tuple[int, dict[str, Any]
     """Write rows' outcomes, each only while this job still holds its claim, and count them by label.
 
     ``writes`` holds (row id, column values, label). Rows with the same label and columns go in one
-    statement (``_outcome_update``) instead of one per row: a batch is 100 rows, and an executemany
+    statement (``hotsql.update_outcomes``) instead of one per row: a batch is 100 rows, and an executemany
     would give up and take back the interpreter lock once per row while the call thread wants it.
     """
     groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, dict[str, Any]]]] = {}
-    for row_id, values, label in writes:
-        groups.setdefault((label, tuple(sorted(values))), []).append((row_id, values))
+    for row_id, values, label in writes:  # one kind of outcome always lists its columns in one order
+        groups.setdefault((label, tuple(values)), []).append((row_id, values))
     connection = session.connection()
     for (label, columns), rows in groups.items():
-        sql, processors, finish = _outcome_update(columns, len(rows), connection.dialect)
-        params: list[Any] = []
-        for row_id, values in rows:
-            params.append(row_id)
-            params.extend(values[name] if process is None else process(values[name])
-                          for name, process in zip(columns, processors, strict=True))
-        params.extend(finish(utcnow(), token))
-        done = connection.exec_driver_sql(sql, tuple(params)).rowcount
+        done = hotsql.update_outcomes(connection, token, columns, rows, utcnow())
         counts[label] += done if done is not None and done >= 0 else len(rows)
-
-
-@lru_cache(maxsize=256)
-def _outcome_update(columns: tuple[str, ...], rows: int, dialect: Dialect) -> tuple[
-        str, list[Callable[[Any], Any] | None], Callable[[datetime, str], tuple[Any, Any]]]:
-    """WITH w (id, columns...) AS (VALUES ...) UPDATE outbox SET columns = w's, updated_at FROM w WHERE the
-    row is still 'sending' under the claim token, in the driver's own SQL, and the columns' bind
-    processors (None: the value goes as it is). Its parameters: per row the id and ``columns`` in
-    order, then updated_at and the token (``finish`` makes those two).
-
-    Written for the driver because this statement is most of a send job's work: SQLAlchemy compiles a
-    VALUES construct afresh on every execution, and even a cached text statement spends more on its
-    1,100 named parameters than the database spends on the update. PostgreSQL gets casts to the
-    columns' types, which it cannot infer from bare parameters; SQLite must not (its
-    CAST(... AS DATETIME) makes a number of a date), nor need to.
-    """
-    table = OutboxMessage.__table__
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    typed = dialect.name == "postgresql"
-
-    def value(name: str) -> str:
-        return f"CAST(w.w_{name} AS {table.c[name].type.compile(dialect=dialect)})" if typed else f"w.w_{name}"
-
-    row = "(" + ", ".join([mark] * (len(columns) + 1)) + ")"
-    sql = (
-        f"WITH w (w_id, {', '.join(f'w_{name}' for name in columns)}) AS (VALUES {', '.join([row] * rows)}) "
-        f"UPDATE {table.name} SET {', '.join(f'{name} = {value(name)}' for name in columns)}, "
-        f"updated_at = {mark} FROM w WHERE {table.name}.id = w.w_id AND {table.name}.claim_token = {mark} "
-        f"AND {table.name}.status = '{OutboxStatus.SENDING.value}'"
-    )
-
-    def processor(column: Column[Any]) -> Callable[[Any], Any] | None:
-        return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-    stamp = processor(table.c.updated_at)
-
-    def finish(now: datetime, token: str) -> tuple[Any, Any]:
-        return (stamp(now) if stamp else now), token
-
-    return sql, [processor(table.c[name]) for name in columns], finish
 
 
 def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: datetime,
                      counts: Counter[str]) -> list[_Claimed]:
     """Opted-out members' messages become 'skipped' unless their purpose is in OPT_OUT_EXEMPT (a
     receipt or a topic someone asked for still goes); numbers the SDK would refuse become 'failed'."""
-    opted_out = set(session.connection().execute(
-        _OPTED_OUT, {"phones": sorted({r.phone for r in rows})}).scalars()) if rows else set()
+    opted_out = hotsql.opted_out_phones(session.connection(), sorted({r.phone for r in rows})) if rows else set()
     keep: list[_Claimed] = []
     writes: list[tuple[int, dict[str, Any], str]] = []
     for row in rows:

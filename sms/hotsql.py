@@ -1,0 +1,139 @@
+"""The send job's statements per API call, in the driver's own SQL.
+
+A send job runs these for every call of 100 recipients while the call is in flight, and in the
+time of that call it must also take back the answer to the one before: they are most of a job's
+work. Through SQLAlchemy's expression layer each cost more in Python (compiling a VALUES
+construct afresh every time, which it does not cache, and processing 100 to 1,100 named
+parameters) than the database spends on it. So each is written once per shape and dialect, in the
+driver's paramstyle, with the columns' own bind processors applied by hand; ``Connection.
+exec_driver_sql`` runs it in the session's transaction.
+
+SQLite plans without statistics, and given ``id IN (...) AND status = ?`` it would walk the index
+on status through every row of that status (a broadcast's 10,000 pending rows, for each batch);
+a unary ``+`` (SQLite's documented way, see ``models.base.unindexed``) keeps it on the primary key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Callable
+
+from sqlalchemy import Column, Connection
+from sqlalchemy.engine import Dialect
+
+from models import DeliveryReport, Member, OutboxMessage, OutboxStatus
+
+__all__ = ["claim_rows", "opted_out_phones", "any_unmatched_report", "update_outcomes"]
+
+_OUTBOX = OutboxMessage.__table__
+_MEMBERS = Member.__table__
+_REPORTS = DeliveryReport.__table__
+_SENDING = OutboxStatus.SENDING.value
+_PENDING = OutboxStatus.PENDING.value
+
+Processor = Callable[[Any], Any] | None
+
+
+def _mark(dialect: Dialect) -> str:
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
+def _plus(dialect: Dialect) -> str:
+    return "+" if dialect.name == "sqlite" else ""
+
+
+def _processor(column: Column[Any], dialect: Dialect) -> Processor:
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _apply(process: Processor, value: Any) -> Any:
+    return value if process is None else process(value)
+
+
+@lru_cache(maxsize=128)
+def _claim_sql(n: int, dialect: Dialect) -> tuple[str, Processor]:
+    m, plus = _mark(dialect), _plus(dialect)
+    sql = (
+        f"UPDATE {_OUTBOX.name} SET status = '{_SENDING}', claim_token = {m}, lease_until = {m}, updated_at = {m} "
+        f"WHERE id IN ({', '.join([m] * n)}) AND {plus}status = '{_PENDING}' AND {plus}next_attempt_at <= {m} "
+        "RETURNING id, phone, text, attempts, purpose"
+    )
+    return sql, _processor(_OUTBOX.c.updated_at, dialect)
+
+
+def claim_rows(connection: Connection, ids: list[int], token: str, now: datetime,
+               lease_until: datetime) -> list[tuple[int, str, str | None, int, str]]:
+    """Pending rows among ``ids`` due at ``now`` become 'sending' under ``token`` until ``lease_until``;
+    returns them as (id, phone, text, attempts, purpose), in no particular order."""
+    sql, stamp = _claim_sql(len(ids), connection.dialect)
+    params = (token, _apply(stamp, lease_until), _apply(stamp, now), *ids, _apply(stamp, now))
+    return [tuple(row) for row in connection.exec_driver_sql(sql, params).fetchall()]  # type: ignore[misc]
+
+
+@lru_cache(maxsize=128)
+def _opted_out_sql(n: int, dialect: Dialect) -> str:
+    m = _mark(dialect)
+    return f"SELECT phone FROM {_MEMBERS.name} WHERE phone IN ({', '.join([m] * n)}) AND opted_out = {m}"
+
+
+def opted_out_phones(connection: Connection, phones: list[str]) -> set[str]:
+    """The members among ``phones`` who opted out."""
+    sql = _opted_out_sql(len(phones), connection.dialect)
+    return {phone for (phone,) in connection.exec_driver_sql(sql, (*phones, True)).fetchall()}
+
+
+@lru_cache(maxsize=128)
+def _unmatched_sql(n: int, dialect: Dialect) -> str:
+    m, plus = _mark(dialect), _plus(dialect)
+    return (f"SELECT id FROM {_REPORTS.name} WHERE message_id IN ({', '.join([m] * n)}) "
+            f"AND {plus}outbox_id IS NULL LIMIT 1")
+
+
+def any_unmatched_report(connection: Connection, message_ids: list[str]) -> bool:
+    """Is a delivery report for one of ``message_ids`` stored and not yet matched to its row?"""
+    sql = _unmatched_sql(len(message_ids), connection.dialect)
+    return connection.exec_driver_sql(sql, tuple(message_ids)).first() is not None
+
+
+@lru_cache(maxsize=256)
+def _outcome_sql(columns: tuple[str, ...], rows: int, dialect: Dialect) -> tuple[str, list[Processor], Processor]:
+    """WITH w (id, columns...) AS (VALUES ...) UPDATE outbox SET columns = w's, updated_at FROM w WHERE the
+    row is still 'sending' under the claim token. PostgreSQL gets casts to the columns' types, which it
+    cannot infer from bare parameters; SQLite must not (its CAST(... AS DATETIME) makes a number of a
+    date), nor need to."""
+    m = _mark(dialect)
+    typed = dialect.name == "postgresql"
+
+    def value(name: str) -> str:
+        return f"CAST(w.w_{name} AS {_OUTBOX.c[name].type.compile(dialect=dialect)})" if typed else f"w.w_{name}"
+
+    row = "(" + ", ".join([m] * (len(columns) + 1)) + ")"
+    sql = (
+        f"WITH w (w_id, {', '.join(f'w_{name}' for name in columns)}) AS (VALUES {', '.join([row] * rows)}) "
+        f"UPDATE {_OUTBOX.name} SET {', '.join(f'{name} = {value(name)}' for name in columns)}, "
+        f"updated_at = {m} FROM w WHERE {_OUTBOX.name}.id = w.w_id AND {_OUTBOX.name}.claim_token = {m} "
+        f"AND {_OUTBOX.name}.status = '{_SENDING}'"
+    )
+    return sql, [_processor(_OUTBOX.c[name], dialect) for name in columns], _processor(_OUTBOX.c.updated_at, dialect)
+
+
+def update_outcomes(connection: Connection, token: str, columns: tuple[str, ...],
+                    rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int | None:
+    """Write ``columns`` of each (row id, values) in one statement, only where the row is still
+    'sending' under ``token``; returns the rowcount (None or -1 when the driver cannot tell)."""
+    sql, processors, stamp = _outcome_sql(columns, len(rows), connection.dialect)
+    params: list[Any] = []
+    processed: dict[tuple[str, Any], Any] = {}  # most values repeat from row to row (status, sent_at)
+    for row_id, values in rows:
+        params.append(row_id)
+        for name, process in zip(columns, processors, strict=True):
+            value = values[name]
+            if process is not None:
+                key = (name, value)
+                if key not in processed:
+                    processed[key] = process(value)
+                value = processed[key]
+            params.append(value)
+    params.extend((_apply(stamp, now), token))
+    return connection.exec_driver_sql(sql, tuple(params)).rowcount
