@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
+from redis.connection import AbstractConnection
 from sqlalchemy import event
 
 
@@ -20,34 +21,26 @@ class Budget:
 
 @contextlib.contextmanager
 def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
-    """Count statements on the runtime's engine and round trips on its Redis client."""
+    """Count statements on the runtime's engine and round trips to Redis.
+
+    A round trip is one packed send on a connection: a command, a pipeline or a script,
+    whether it goes through the client or over the session store's own connection.
+    """
     budget = Budget()
 
     def on_statement(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         budget.statements.append(statement)
 
     event.listen(runtime.engine, "before_cursor_execute", on_statement)
-    redis = runtime.redis
-    real_execute, real_pipeline = redis.execute_command, redis.pipeline
+    real_send = AbstractConnection.send_packed_command
 
-    def counted_execute(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def counted_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         budget.trips += 1
-        return real_execute(*args, **kwargs)
+        return real_send(self, *args, **kwargs)
 
-    def counted_pipeline(*args, **kwargs):  # type: ignore[no-untyped-def]
-        pipe = real_pipeline(*args, **kwargs)
-        real = pipe.execute
-
-        def execute(*a, **k):  # type: ignore[no-untyped-def]
-            budget.trips += 1
-            return real(*a, **k)
-
-        pipe.execute = execute
-        return pipe
-
-    redis.execute_command, redis.pipeline = counted_execute, counted_pipeline
+    AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
     try:
         yield budget
     finally:
-        redis.execute_command, redis.pipeline = real_execute, real_pipeline
+        AbstractConnection.send_packed_command = real_send  # type: ignore[method-assign]
         event.remove(runtime.engine, "before_cursor_execute", on_statement)
