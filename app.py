@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import ussd
 from menus import Catalogs, build_engine
 from settings import ROOT, Settings
 from sms.runtime import Runtime, build_runtime
+from ussd.endpoint import WRONG_TOKEN, UssdEndpoint, token_matches
 
 __all__ = ["create_app", "runtime_of", "CALLBACK_PATHS"]
 
@@ -44,17 +44,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @app.before_request
     def _require_webhook_token() -> None:
-        token = settings.webhook_token
-        if token and request.path in CALLBACK_PATHS:
-            given = request.args.get("token", "")
-            if not hmac.compare_digest(given.encode(), token.encode()):
-                abort(403, "missing or wrong token")
+        if request.path in CALLBACK_PATHS and not token_matches(settings.webhook_token,
+                                                                request.args.get("token", "")):
+            abort(403, WRONG_TOKEN)
 
     app.register_blueprint(ussd.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(simulator.bp)
     app.register_blueprint(ops.bp)
     ops.instrument(app)
+    # The gateway's hops skip Flask's request machinery; everything else goes on to Flask.
+    app.wsgi_app = UssdEndpoint(app, app.wsgi_app, settings.webhook_token)  # type: ignore[method-assign]
     _register_cli(app)
     return app
 
