@@ -13,10 +13,12 @@ class Budget:
     def __init__(self) -> None:
         self.statements: list[str] = []
         self.trips = 0
+        self.handshakes = 0  # commands sent while opening a connection (SELECT, CLIENT SETINFO)
 
     def reset(self) -> None:
         self.statements.clear()
         self.trips = 0
+        self.handshakes = 0
 
 
 @contextlib.contextmanager
@@ -24,23 +26,38 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
     """Count statements on the runtime's engine and round trips to Redis.
 
     A round trip is one packed send on a connection: a command, a pipeline or a script,
-    whether it goes through the client or over the session store's own connection.
+    whether it goes through the client or over the session store's own connection. Opening a
+    connection is counted apart: it happens once for a connection (a thread's or the pool's),
+    not on every hop.
     """
     budget = Budget()
+    opening = [0]
 
     def on_statement(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         budget.statements.append(statement)
 
     event.listen(runtime.engine, "before_cursor_execute", on_statement)
-    real_send = AbstractConnection.send_packed_command
+    real_send, real_connect = AbstractConnection.send_packed_command, AbstractConnection.connect_check_health
 
     def counted_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        budget.trips += 1
+        if opening[0]:
+            budget.handshakes += 1
+        else:
+            budget.trips += 1
         return real_send(self, *args, **kwargs)
 
+    def counted_connect(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opening[0] += 1
+        try:
+            return real_connect(self, *args, **kwargs)
+        finally:
+            opening[0] -= 1
+
     AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
+    AbstractConnection.connect_check_health = counted_connect  # type: ignore[method-assign]
     try:
         yield budget
     finally:
         AbstractConnection.send_packed_command = real_send  # type: ignore[method-assign]
+        AbstractConnection.connect_check_health = real_connect  # type: ignore[method-assign]
         event.remove(runtime.engine, "before_cursor_execute", on_statement)

@@ -224,6 +224,7 @@ def test_each_hop_stays_within_three_queries_and_two_redis_round_trips(phone, ru
             limit = 2 if not p.screen.startswith("END ") else 2 + 10
             assert budget.trips <= limit, (value, budget.trips)
             assert budget.trips >= 2, (value, budget.trips)  # the counter sees the session store
+            assert budget.handshakes == 0  # the store keeps its connection from hop to hop
         budget.reset()
         fresh = phone(m.phone)
         fresh.dial()
