@@ -30,6 +30,11 @@ from redis.exceptions import ConnectionError, NoScriptError, ResponseError, Time
 
 from .daily_keys import DailyKeys
 
+try:  # what redis-py itself packs commands with when hiredis is installed, without its wrapping
+    from hiredis import pack_command as _pack_command
+except ImportError:  # pragma: no cover - hiredis is in requirements.txt
+    _pack_command = None
+
 __all__ = ["SessionStore", "SessionRecord", "Begin", "KEY_PREFIX"]
 
 KEY_PREFIX = "ml:ussd:"
@@ -79,7 +84,9 @@ class _Link:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+                packed = ([b"".join(_pack_command(c) for c in commands)] if _pack_command is not None
+                          else conn.pack_commands(commands))
+                conn.send_packed_command(packed, check_health=False)
                 replies: list[Any] = []
                 for _ in commands:
                     try:
