@@ -18,7 +18,7 @@ import hmac
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
-from urllib.parse import parse_qsl
+from urllib.parse import unquote
 
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 from werkzeug.wsgi import get_input_stream
@@ -72,10 +72,23 @@ def _is_form(content_type: str | None) -> bool:
 
 
 def _first_values(qs: str) -> dict[str, str]:
-    """Parse a query string as Werkzeug does (blank values kept, first value of a repeated name)."""
+    """Parse a query string as Werkzeug does (``parse_qsl`` keeping blank values, invalid UTF-8
+    left percent-encoded), keeping the first value of a repeated name.
+
+    Like ``parse_qsl``, but a part with nothing encoded in it is taken as it is: half the fields
+    of a hop need no decoding, and this runs on every one.
+    """
     values: dict[str, str] = {}
-    for name, value in parse_qsl(qs, keep_blank_values=True, errors="werkzeug.url_quote"):
-        values.setdefault(name, value)
+    for part in qs.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote(name.replace("+", " "), errors="werkzeug.url_quote")
+        if name not in values:
+            if "%" in value or "+" in value:
+                value = unquote(value.replace("+", " "), errors="werkzeug.url_quote")
+            values[name] = value
     return values
 
 
