@@ -58,6 +58,8 @@ end
 return {session or false, resume or false, locked, daily}
 """
 _BEGIN_SHA = hashlib.sha1(_BEGIN.encode()).hexdigest()
+# json.dumps with separators builds an encoder on every call; one will do.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _Link:
@@ -115,11 +117,9 @@ class SessionRecord:
         return self.state is None
 
     def dumps(self) -> str:
-        return json.dumps(
+        return _compact(
             {"s": self.state, "l": self.prev_len, "h": self.prev_hash, "a": self.answer, "c": self.caller,
-             "n": self.hops},
-            separators=(",", ":"),
-        )
+             "n": self.hops})
 
     @classmethod
     def loads(cls, raw: bytes | str) -> "SessionRecord":
@@ -131,8 +131,12 @@ class SessionRecord:
 @dataclass
 class Begin:
     record: SessionRecord | None
-    saved: dict[str, Any] | None
+    raw_saved: bytes | None  # the resume snapshot as stored: only a new session reads it
     lock_token: str | None  # None: another request for this session holds the lock
+
+    @property
+    def saved(self) -> dict[str, Any] | None:
+        return json.loads(self.raw_saved) if self.raw_saved else None
 
 
 class SessionStore:
@@ -163,8 +167,7 @@ class SessionStore:
         if wanted:
             daily_keys.absorb({key: value for (key, _, _), value in zip(wanted, daily, strict=True)})
         record = SessionRecord.loads(raw_session) if raw_session else None
-        saved = json.loads(raw_resume) if raw_resume else None
-        return Begin(record=record, saved=saved, lock_token=token if locked else None)
+        return Begin(record=record, raw_saved=raw_resume or None, lock_token=token if locked else None)
 
     def commit(self, session_id: str, record: SessionRecord, resume_id: str | None,
                saved: dict[str, Any] | None, lock_token: str) -> None:
@@ -177,8 +180,7 @@ class SessionStore:
             if saved is None:
                 commands.append(("DEL", RESUME_KEY.format(resume_id)))
             else:
-                commands.append(("SET", RESUME_KEY.format(resume_id), json.dumps(saved, separators=(",", ":")),
-                                 "EX", self.resume_ttl))
+                commands.append(("SET", RESUME_KEY.format(resume_id), _compact(saved), "EX", self.resume_ttl))
         commands.append(("DEL", LOCK_KEY.format(session_id)))
         for reply in self._link.call(*commands):
             if isinstance(reply, ResponseError):
