@@ -1,9 +1,11 @@
 """One USSD hop, from the gateway's form to the answer: the edge around ``menus``.
 
-Order of work: Redis round trip 1 (session, resume snapshot, lock); at most the caller
-lookup from the database on the first hop; the pure engine decides the screen; the
-effects are written in one transaction; Redis round trip 2 (session, snapshot, unlock);
-jobs are enqueued after the commit.
+``ussd.endpoint`` parses the request (before Flask) and calls :meth:`HopHandler.handle`.
+Order of work: Redis round trip 1 (session, resume snapshot, lock, any daily key missing:
+one script); at most the caller lookup from the database on the first hop; the pure engine
+decides the screen; the effects are written in one transaction; Redis round trip 2
+(session, snapshot, unlock: pipelined); jobs are enqueued after the commit. Both round
+trips go over the session store's own connection for this thread (``ussd.sessions``).
 """
 
 from __future__ import annotations
