@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, abort, request
+from flask.sessions import SecureCookieSessionInterface
 
 import commands
 import insights.cli
@@ -27,6 +28,16 @@ CALLBACK_PATHS = frozenset({"/ussd", "/ussd/events", "/sms/inbound", "/sms/deliv
 log = logging.getLogger("minerline")
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's cookie session, not opened for the gateway's callbacks: they never use one, and
+    reading it (a signing serializer made per request) was a noticeable part of answering them."""
+
+    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def,override]
+        if request.path in CALLBACK_PATHS:
+            return None  # Flask puts a null session in its place and saves nothing
+        return super().open_session(app, request)
+
+
 def runtime_of(app: Flask) -> Runtime:
     return app.extensions["minerline"]
 
@@ -36,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     ops.configure_logging(settings)
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
+    app.session_interface = _CookieSessions()
     runtime = runtime or build_runtime(settings)
     catalogs = Catalogs.load(settings.locales_dir)
     app.extensions["minerline"] = runtime
