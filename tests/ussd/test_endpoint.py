@@ -48,7 +48,7 @@ def test_form_and_multipart_hops_are_answered_alike(client):
 @pytest.mark.parametrize("send", [_post, _multipart])
 def test_missing_fields_get_400_naming_them(client, send):
     resp = send(client, {"text": "", "serviceCode": "*384*44#"})
-    assert resp.status_code == 400
+    assert resp.status == "400 BAD REQUEST"
     assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert resp.get_data(as_text=True) == "missing field(s): sessionId, phoneNumber"
 
