@@ -15,7 +15,6 @@ exception itself when the app propagates exceptions, as in tests).
 from __future__ import annotations
 
 import hmac
-import logging
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import unquote
@@ -36,8 +35,6 @@ PATH = "/ussd"
 WRONG_TOKEN = "missing or wrong token"
 _FORM = "application/x-www-form-urlencoded"
 _STATUS = {200: "200 OK", 400: "400 BAD REQUEST"}
-
-log = logging.getLogger("minerline.ussd")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
