@@ -15,7 +15,7 @@ page; anything else goes to the screen's ``handle``.
 
 from __future__ import annotations
 
-import copy
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Iterable, Sequence
@@ -238,7 +238,8 @@ class Engine:
 
     def with_data(self, data: Any, today: date | None = None) -> "Engine":
         """The same screens with the edge's data ports (and clock) for one hop."""
-        clone = copy.copy(self)
+        clone = object.__new__(Engine)  # copy.copy's generic protocol costs more than the hop's step
+        clone.__dict__.update(self.__dict__)
         clone.data = data
         clone.today = today
         return clone
@@ -273,7 +274,8 @@ class Engine:
             elif len(state["stack"]) > 1:
                 state["stack"].pop()
             return self._render(state, caller)
-        if choice == MORE and frame["pg"] < len(self._pages(screen.view(ctx, frame["p"]), ctx.t)) - 1:
+        if choice == MORE and frame["pg"] < len(self._pages(screen.view(ctx, frame["p"]), ctx.t,
+                                                           self._keeps(screen, state))) - 1:
             frame["pg"] += 1
             return self._render(state, caller)
 
@@ -365,7 +367,7 @@ class Engine:
         sensitive = self._is_sensitive(state)
         if view.end:
             return Result("END " + view.text, state, [], screen.id, sensitive)
-        pages = self._pages(view, ctx.t)
+        pages = self._pages(view, ctx.t, keep=not (screen.protected or sensitive))
         page_no = min(frame["pg"], len(pages) - 1)
         frame["pg"] = page_no
         body = pages[page_no]
@@ -383,23 +385,38 @@ class Engine:
                     body += "\n" + hint
         return Result("CON " + body, state, [], screen.id, sensitive)
 
-    def _pages(self, view: View, t: Translator) -> list[str]:
-        """Split a view into page bodies that fit with the prefix, '98 More' and one reserved line."""
-        lines: list[tuple[str, bool]] = [(ln, True) for ln in view.text.split("\n")] if view.text else []
-        # Option lines are never split across pages: "1" and its label stay together.
-        lines += [(f"{key} {label}", False) for key, label in view.options]
-        more = 1 + gsm7_length(t(MSG_MORE))
-        last_cap = LIMIT - 4 - RESERVE
-        cap = last_cap - more
-        pages: list[str] = []
-        rest = lines
-        while True:
-            whole = "\n".join(line for line, _ in rest)
-            if gsm7_length(whole) <= last_cap:
-                pages.append(whole)
-                return _balance(pages, [line for line, splittable in lines if not splittable], last_cap)
-            page, rest = _fill(rest, cap)
-            pages.append(page)
+    def _pages(self, view: View, t: Translator, keep: bool = True) -> tuple[str, ...]:
+        """Split a view into page bodies that fit with the prefix, '98 More' and one reserved line.
+
+        ``keep``: the split may be kept for later hops. Not for the safety flow or screens behind
+        the PIN, so that no process holds on to what those showed.
+        """
+        split = _paginate if keep else _paginate.__wrapped__
+        return split(view.text, tuple((key, label) for key, label in view.options), t(MSG_MORE))
+
+    def _keeps(self, screen: Screen, state: dict[str, Any]) -> bool:
+        return not (screen.protected or self._is_sensitive(state))
+
+
+@functools.lru_cache(maxsize=1024)
+def _paginate(text: str, options: tuple[tuple[str, str], ...], more_label: str) -> tuple[str, ...]:
+    """The pages of a text and its options: a pure function of them, and most screens show the
+    same catalog text on every hop, so each is split once per process and looked up after."""
+    lines: list[tuple[str, bool]] = [(ln, True) for ln in text.split("\n")] if text else []
+    # Option lines are never split across pages: "1" and its label stay together.
+    lines += [(f"{key} {label}", False) for key, label in options]
+    more = 1 + gsm7_length(more_label)
+    last_cap = LIMIT - 4 - RESERVE
+    cap = last_cap - more
+    pages: list[str] = []
+    rest = lines
+    while True:
+        whole = "\n".join(line for line, _ in rest)
+        if gsm7_length(whole) <= last_cap:
+            pages.append(whole)
+            return tuple(_balance(pages, [line for line, splittable in lines if not splittable], last_cap))
+        page, rest = _fill(rest, cap)
+        pages.append(page)
 
 
 def _balance(pages: list[str], options: list[str], cap: int) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator
 
+from redis.connection import AbstractConnection
 from sqlalchemy import event
 
 
@@ -12,42 +13,51 @@ class Budget:
     def __init__(self) -> None:
         self.statements: list[str] = []
         self.trips = 0
+        self.handshakes = 0  # commands sent while opening a connection (SELECT, CLIENT SETINFO)
 
     def reset(self) -> None:
         self.statements.clear()
         self.trips = 0
+        self.handshakes = 0
 
 
 @contextlib.contextmanager
 def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
-    """Count statements on the runtime's engine and round trips on its Redis client."""
+    """Count statements on the runtime's engine and round trips to Redis.
+
+    A round trip is one packed send on a connection: a command, a pipeline or a script,
+    whether it goes through the client or over the session store's own connection. Opening a
+    connection is counted apart: it happens once for a connection (a thread's or the pool's),
+    not on every hop.
+    """
     budget = Budget()
+    opening = [0]
 
     def on_statement(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         budget.statements.append(statement)
 
     event.listen(runtime.engine, "before_cursor_execute", on_statement)
-    redis = runtime.redis
-    real_execute, real_pipeline = redis.execute_command, redis.pipeline
+    real_send, real_connect = AbstractConnection.send_packed_command, AbstractConnection.connect_check_health
 
-    def counted_execute(*args, **kwargs):  # type: ignore[no-untyped-def]
-        budget.trips += 1
-        return real_execute(*args, **kwargs)
-
-    def counted_pipeline(*args, **kwargs):  # type: ignore[no-untyped-def]
-        pipe = real_pipeline(*args, **kwargs)
-        real = pipe.execute
-
-        def execute(*a, **k):  # type: ignore[no-untyped-def]
+    def counted_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if opening[0]:
+            budget.handshakes += 1
+        else:
             budget.trips += 1
-            return real(*a, **k)
+        return real_send(self, *args, **kwargs)
 
-        pipe.execute = execute
-        return pipe
+    def counted_connect(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opening[0] += 1
+        try:
+            return real_connect(self, *args, **kwargs)
+        finally:
+            opening[0] -= 1
 
-    redis.execute_command, redis.pipeline = counted_execute, counted_pipeline
+    AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
+    AbstractConnection.connect_check_health = counted_connect  # type: ignore[method-assign]
     try:
         yield budget
     finally:
-        redis.execute_command, redis.pipeline = real_execute, real_pipeline
+        AbstractConnection.send_packed_command = real_send  # type: ignore[method-assign]
+        AbstractConnection.connect_check_health = real_connect  # type: ignore[method-assign]
         event.remove(runtime.engine, "before_cursor_execute", on_statement)

@@ -93,3 +93,17 @@ def test_a_logged_traceback_is_redacted_too():
     out = stream.getvalue()
     assert "query failed" in out and "ValueError" in out
     assert "700000009" not in out
+
+
+def test_callbacks_are_answered_without_opening_a_cookie_session(client, monkeypatch):
+    from flask.sessions import SecureCookieSessionInterface
+
+    def no_session(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a cookie session was opened")
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "get_signing_serializer", no_session)
+    assert client.post("/ussd/events", data={"sessionId": "ATUid_s", "status": "Success"}).status_code == 200
+    form = {"sessionId": "ATUid_s2", "phoneNumber": "+256700000009", "text": ""}
+    assert client.post("/ussd", data=form, content_type="multipart/form-data").status_code == 200
+    with pytest.raises(AssertionError, match="cookie session"):
+        client.get("/healthz")  # not a callback: Flask's session as before

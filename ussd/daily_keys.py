@@ -20,6 +20,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
 
 from redis import Redis
 
@@ -65,6 +66,10 @@ class DailyKeys:
         self.redis = redis
         self._clock = clock
         self._cache: dict[str, tuple[bytes, float]] = {}
+        # After a call that found every key at hand: the day it was for (as a span of Unix
+        # time) and until when on the clock they stay at hand, so most hops check two numbers.
+        self._settled_day: tuple[float, float] = (0.0, 0.0)
+        self._settled_until = 0.0
 
     @classmethod
     def of(cls, redis: Redis) -> "DailyKeys":
@@ -76,13 +81,22 @@ class DailyKeys:
 
     def wanted(self, now: datetime) -> list[tuple[str, str, int]]:
         """``(redis key, a fresh candidate, ttl)`` for each key a hop may need that is not at hand."""
+        day_start, day_end = self._settled_day
+        if day_start <= now.timestamp() < day_end and self._clock() < self._settled_until:
+            return []
         today = service_day(now)
         missing = []
+        good_until = float("inf")
         for purpose, spec in PURPOSES.items():
             for back in range(spec.days_back + 1):
                 key = redis_key(purpose, today - timedelta(days=back))
                 if self._cached(key, margin=REFRESH_MARGIN) is None:
                     missing.append((key, secrets.token_hex(32), spec.ttl))
+                else:
+                    good_until = min(good_until, self._cache[key][1] + CACHE_SECONDS - REFRESH_MARGIN)
+        if not missing:
+            start = datetime.combine(today, clock_time(), UGANDA).timestamp()
+            self._settled_day, self._settled_until = (start, start + 86400), good_until
         return missing
 
     def absorb(self, found: dict[str, bytes]) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, over, select
+from sqlalchemy import bindparam, case, func, over, select
 
 from menus.messaging import BroadcastLine, MeetingView, Preview
 from models import Broadcast, FailingMember, Meeting, MeetingReply, MeetingStatus, Member, RsvpAnswer
@@ -83,23 +83,8 @@ class MessagingPort:
 
     def next_meeting(self, member_id: int) -> MeetingView | None:
         def load() -> MeetingView | None:
-            def replies(answer: RsvpAnswer):  # type: ignore[no-untyped-def]
-                return (select(func.count(MeetingReply.id))
-                        .where(MeetingReply.meeting_id == Meeting.id, MeetingReply.answer == answer)
-                        .correlate(Meeting).scalar_subquery())
-
-            members = (select(func.count(Member.id)).where(Member.cooperative_id == Meeting.cooperative_id)
-                       .correlate(Meeting).scalar_subquery())
-            mine = (select(MeetingReply.answer)
-                    .where(MeetingReply.meeting_id == Meeting.id, MeetingReply.member_id == member_id)
-                    .correlate(Meeting).scalar_subquery())
-            row = self.hop.db.execute(
-                select(Meeting.id, Meeting.version, Meeting.starts_at, Meeting.place, replies(RsvpAnswer.YES),
-                       replies(RsvpAnswer.NO), members, mine)
-                .where(Meeting.cooperative_id == _cooperative_of(member_id),
-                       Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > self.hop.now)
-                .order_by(Meeting.starts_at, Meeting.id).limit(1)
-            ).first()
+            row = self.hop.db.connection().execute(_NEXT_MEETING, {"member_id": member_id,
+                                                                   "now": self.hop.now}).first()
             if row is None:
                 return None
             meeting_id, version, starts_at, place, yes, no, count, answer = row
@@ -108,3 +93,26 @@ class MessagingPort:
             return MeetingView(meeting_id, version, local, place, int(yes), int(no), int(count), my_answer)
 
         return self._once(("meeting", member_id), load)
+
+
+def _replies(answer: RsvpAnswer):  # type: ignore[no-untyped-def]
+    return (select(func.count(MeetingReply.id))
+            .where(MeetingReply.meeting_id == Meeting.id, MeetingReply.answer == answer)
+            .correlate(Meeting).scalar_subquery())
+
+
+# The caller's cooperative's next meeting, its replies, its members and the caller's own reply.
+# Built once and run on the session's connection: Meetings is opened on many hops, and building
+# the statement and the ORM's handling of it cost more than the query.
+_NEXT_MEETING = (
+    select(Meeting.id, Meeting.version, Meeting.starts_at, Meeting.place, _replies(RsvpAnswer.YES),
+           _replies(RsvpAnswer.NO),
+           select(func.count(Member.id)).where(Member.cooperative_id == Meeting.cooperative_id)
+           .correlate(Meeting).scalar_subquery(),
+           select(MeetingReply.answer)
+           .where(MeetingReply.meeting_id == Meeting.id, MeetingReply.member_id == bindparam("member_id"))
+           .correlate(Meeting).scalar_subquery())
+    .where(Meeting.cooperative_id == _cooperative_of(bindparam("member_id")),  # type: ignore[arg-type]
+           Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at > bindparam("now"))
+    .order_by(Meeting.starts_at, Meeting.id).limit(1)
+)

@@ -31,13 +31,15 @@ __all__ = ["apply_effects", "EffectContext", "HANDLERS"]
 def _set_language(effect: SetLanguage, ctx: EffectContext) -> None:
     data = ctx.data
     data.caller["l"] = effect.lang
+    # On the session's connection: the ORM's bulk-update bookkeeping costs more than the write.
+    conn = data.db.connection()
     if data.caller.get("m") is not None:
-        data.db.execute(update(Member).where(Member.id == data.caller["m"]).values(language=effect.lang))
+        conn.execute(update(Member).where(Member.id == data.caller["m"]).values(language=effect.lang))
         return
-    insert = postgresql.insert if data.db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     key = phone_key(ctx.secret, data.phone, "language")
     stmt = insert(LanguageChoice).values(phone_key=key, language=effect.lang)
-    data.db.execute(stmt.on_conflict_do_update(index_elements=["phone_key"], set_={"language": effect.lang}))
+    conn.execute(stmt.on_conflict_do_update(index_elements=["phone_key"], set_={"language": effect.lang}))
 
 
 def _send_topic(effect: SendTopicSms, ctx: EffectContext) -> None:

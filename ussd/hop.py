@@ -1,9 +1,11 @@
 """One USSD hop, from the gateway's form to the answer: the edge around ``menus``.
 
-Order of work: Redis round trip 1 (session, resume snapshot, lock); at most the caller
-lookup from the database on the first hop; the pure engine decides the screen; the
-effects are written in one transaction; Redis round trip 2 (session, snapshot, unlock);
-jobs are enqueued after the commit.
+``ussd.endpoint`` parses the request (before Flask) and calls :meth:`HopHandler.handle`.
+Order of work: Redis round trip 1 (session, resume snapshot, lock, any daily key missing:
+one script); at most the caller lookup from the database on the first hop; the pure engine
+decides the screen; the effects are written in one transaction; Redis round trip 2
+(session, snapshot, unlock: pipelined); jobs are enqueued after the commit. Both round
+trips go over the session store's own connection for this thread (``ussd.sessions``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from . import metrics
 from .callers import caller_from_dict, load_caller
 from .data import HopData
 from .effects import apply_effects
-from .sessions import SessionRecord, SessionStore
+from .sessions import Begin, SessionRecord, SessionStore
 from .wire import UssdRequest, new_input
 
 __all__ = ["HopHandler", "HopAnswer"]
@@ -72,14 +74,14 @@ class HopHandler:
                     return HopAnswer(done.answer)
                 continue
             try:
-                return self._decide(req, begin.record, begin.saved, begin.lock_token, text_hash, resume_id)
+                return self._decide(req, begin, begin.lock_token, text_hash, resume_id)
             except BaseException:
                 self.store.release(req.session_id)
                 raise
         return HopAnswer(MSG_BUSY)
 
-    def _decide(self, req: UssdRequest, record: SessionRecord | None, saved: dict | None,
-                lock_token: str, text_hash: str, resume_id: str) -> HopAnswer:
+    def _decide(self, req: UssdRequest, begin: Begin, lock_token: str, text_hash: str, resume_id: str) -> HopAnswer:
+        record = begin.record
         if record is not None and record.final:
             # The session already ended; a late hop gets the final answer again.
             self.store.release(req.session_id)
@@ -92,7 +94,7 @@ class HopHandler:
             if fresh:
                 # A new session, or one whose state expired: start afresh (offering a resume).
                 caller.update(load_caller(data.db, req.phone, self.secret))
-                result = engine.start(caller_from_dict(caller), saved=saved)
+                result = engine.start(caller_from_dict(caller), saved=begin.saved)
                 hops = 1
             else:
                 assert record is not None and record.state is not None

@@ -1,11 +1,14 @@
-"""The ``/ussd`` blueprint: thin views over ``HopHandler``."""
+"""The ``/ussd`` blueprint: thin views over ``HopHandler``.
+
+Form-encoded ``POST /ussd`` (every hop the gateway sends) is answered before Flask by
+``ussd.endpoint``; the view here answers the rest the same way (other content types).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
-import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, request
@@ -14,9 +17,9 @@ from sqlalchemy import select, update
 from models import UssdSessionStat
 
 from . import metrics
+from .endpoint import answer_hop, hop_handler
 from .hop import HopHandler
 from .sessions import SESSION_KEY
-from .wire import WireError, parse_request
 
 __all__ = ["bp"]
 
@@ -28,15 +31,7 @@ STATUSES = frozenset({"Success", "Incomplete", "Failed"})
 
 
 def _handler() -> HopHandler:
-    handler = current_app.extensions.get("minerline.hop")
-    if handler is None:
-        handler = HopHandler(
-            current_app.extensions["minerline"],
-            current_app.extensions["minerline.menus"],
-            current_app.extensions["minerline.catalogs"],
-        )
-        current_app.extensions["minerline.hop"] = handler
-    return handler
+    return hop_handler(current_app)  # type: ignore[arg-type]
 
 
 def _plain(body: str, status: int = 200) -> Response:
@@ -45,18 +40,10 @@ def _plain(body: str, status: int = 200) -> Response:
 
 @bp.post("/ussd")
 def ussd() -> Response:
-    started = time.perf_counter()
-    try:
-        req = parse_request(request.form)
-    except WireError as exc:
-        metrics.REQUESTS.labels(outcome="bad_request").inc()
-        return _plain(str(exc), 400)
-    answer = _handler().handle(req)
-    metrics.HOP_SECONDS.observe(time.perf_counter() - started)
-    metrics.REQUESTS.labels(outcome="end" if answer.text.startswith("END ") else "con").inc()
-    response = _plain(answer.text)
-    if answer.screen:
-        response.headers["at-ussd-hop-metadata"] = answer.screen[:99]
+    status, text, screen = answer_hop(_handler(), request.form)
+    response = _plain(text, status)
+    if screen:
+        response.headers["at-ussd-hop-metadata"] = screen
     return response
 
 

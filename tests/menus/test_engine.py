@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from gsm7 import gsm7_length
 from menus import Caller, Catalogs, SendTopicSms, SetLanguage, build_engine
-from menus.engine import LIMIT, Engine, View, _fill
+from menus.engine import LIMIT, Engine, Go, Screen, Stay, View, _fill, _paginate
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"
 CATALOGS = Catalogs.load(LOCALES)
@@ -129,3 +130,31 @@ def test_pages_cover_the_whole_text_in_order():
     pages = ENGINE._pages(View(text=text, options=[("1", "Send")]), CATALOGS.translator("en"))
     joined = " ".join(p.replace("\n", " ") for p in pages)
     assert joined == text + " 1 Send"
+
+
+class _Text(Screen):
+    def __init__(self, id: str, text: str, protected: bool = False, sensitive: bool = False,
+                 to: str | None = None) -> None:
+        self.id, self.text, self.protected, self.sensitive, self.to = id, text, protected, sensitive, to
+
+    def view(self, ctx, params):  # type: ignore[no-untyped-def]
+        return View(text=self.text, options=[("1", "On")] if self.to else ())
+
+    def handle(self, ctx, params, choice):  # type: ignore[no-untyped-def]
+        return Go(self.to) if self.to and choice == "1" else Stay()
+
+
+def test_pages_of_the_safety_flow_and_of_pin_screens_are_not_kept():
+    def kept_after(*inputs: str) -> int:
+        before = _paginate.cache_info().currsize
+        go(engine, EN, *inputs)
+        return _paginate.cache_info().currsize - before
+
+    _paginate.cache_clear()
+    engine = Engine([_Text("main", "Home " + uuid.uuid4().hex, to="balance"), _Text("lang.first", "Language?"),
+                     _Text("resume", "Go on?"), _Text("balance", "Balance " + uuid.uuid4().hex * 9, protected=True,
+                                                      to="report"),
+                     _Text("report", "What happened " + uuid.uuid4().hex, sensitive=True)], CATALOGS)
+    assert kept_after() == 1  # the home screen: the same text for everyone
+    assert kept_after("1", "98") == 0  # behind the PIN, and paged
+    assert kept_after("1", "1") == 0  # in the safety flow

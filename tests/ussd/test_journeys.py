@@ -6,12 +6,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from menus import LANGUAGES, Catalogs
 from menus.engine import MSG_NAV
 from menus.rights import AREAS, MSG_SMS_OPTION
 from models import LanguageChoice, Member, OutboxMessage, Role
+from tests.budget import counting
 from tests.helpers import Phone
 
 NON_MEMBER = "+256700000009"
@@ -212,47 +213,22 @@ def test_session_keeps_no_input_text_and_a_final_answer_only_briefly(phone, runt
 
 def test_each_hop_stays_within_three_queries_and_two_redis_round_trips(phone, runtime, member):
     m = member(language=None)
-    statements: list[str] = []
-    event.listen(runtime.engine, "before_cursor_execute",
-                 lambda conn, cursor, stmt, *a: statements.append(stmt))
-    trips = {"n": 0}
-    redis = runtime.redis
-    real_execute, real_pipeline = redis.execute_command, redis.pipeline
-
-    def counted_execute(*args, **kwargs):
-        trips["n"] += 1
-        return real_execute(*args, **kwargs)
-
-    def counted_pipeline(*args, **kwargs):
-        pipe = real_pipeline(*args, **kwargs)
-        real = pipe.execute
-
-        def execute(*a, **k):
-            trips["n"] += 1
-            return real(*a, **k)
-
-        pipe.execute = execute
-        return pipe
-
     p = phone(m.phone)
-    p.dial()  # loads the script once per process
-    redis.execute_command, redis.pipeline = counted_execute, counted_pipeline
-    try:
+    p.dial()  # connects and loads the script once per process
+    with counting(runtime) as budget:
         for value in ("1", "3", "1", "1", "98", "0", "00", "6", "3", "3", "5", "1", "1"):
-            statements.clear()
-            trips["n"] = 0
+            budget.reset()
             p.send(value)
-            assert len(statements) <= 3, (value, statements)
+            assert len(budget.statements) <= 3, (value, budget.statements)
             # the enqueue on the hop that sends an SMS is not counted
             limit = 2 if not p.screen.startswith("END ") else 2 + 10
-            assert trips["n"] <= limit, (value, trips["n"])
-        statements.clear()
-        trips["n"] = 0
+            assert budget.trips <= limit, (value, budget.trips)
+            assert budget.trips >= 2, (value, budget.trips)  # the counter sees the session store
+            assert budget.handshakes == 0  # the store keeps its connection from hop to hop
+        budget.reset()
         fresh = phone(m.phone)
         fresh.dial()
-        assert len(statements) <= 3 and trips["n"] <= 2
-    finally:
-        redis.execute_command, redis.pipeline = real_execute, real_pipeline
+        assert len(budget.statements) <= 3 and budget.trips == 2, (budget.statements, budget.trips)
 
 
 def test_bad_requests_get_a_reason(client):

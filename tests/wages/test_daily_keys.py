@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from redis import Redis
 
-from ussd.daily_keys import CACHE_SECONDS, DailyKeys, service_day
+from ussd.daily_keys import CACHE_SECONDS, REFRESH_MARGIN, DailyKeys, service_day
 
 DAY = date(2026, 11, 27)
 PHONE = "+256772123456"
@@ -46,3 +46,21 @@ def test_a_process_notices_within_minutes_that_redis_was_emptied(runtime):
     assert keys.digest("wages", DAY, PHONE) == before  # still the one at hand ...
     now[0] += CACHE_SECONDS + 1
     assert keys.digest("wages", DAY, PHONE) == other  # ... until it is asked for again
+
+
+def test_keys_at_hand_are_asked_for_again_at_midnight_in_uganda_and_before_they_go_stale(runtime):
+    clock = [0.0]
+    keys = DailyKeys(runtime.redis, clock=lambda: clock[0])
+    before_midnight = datetime(2026, 11, 27, 20, 59, 30, tzinfo=UTC)  # 23:59:30 in Uganda
+    keys.absorb({key: b"k" * 64 for key, _, _ in keys.wanted(before_midnight)})
+    assert keys.wanted(before_midnight) == []
+    assert keys.wanted(before_midnight.replace(second=59)) == []
+    after_midnight = before_midnight.replace(minute=0, hour=21, second=0)
+    assert [key for key, _, _ in keys.wanted(after_midnight)] == ["ml:daily:wages:2026-11-28",
+                                                                  "ml:daily:safety:2026-11-28"]
+    assert len(keys.wanted(before_midnight.replace(day=20))) == 3  # another day altogether
+    assert keys.wanted(before_midnight) == []
+    clock[0] += CACHE_SECONDS - REFRESH_MARGIN - 1
+    assert keys.wanted(before_midnight) == []
+    clock[0] += 2
+    assert len(keys.wanted(before_midnight)) == 3  # fetched again with the session, a minute early
