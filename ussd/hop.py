@@ -126,7 +126,7 @@ class HopHandler:
             enqueue_send(self.runtime.queue(), outbox_ids)
         answer = HopAnswer(result.text, "" if result.sensitive else result.screen)
         # The safety flow is counted under no name: a labelled count would date each report.
-        metrics.SCREENS.labels(screen=answer.screen or "-").inc()
+        metrics.screen_counter(answer.screen or "-").inc()
         return answer
 
     def _continues(self, record: SessionRecord, text: str) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import threading
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from redis import Redis
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
@@ -58,8 +58,12 @@ end
 return {session or false, resume or false, locked, daily}
 """
 _BEGIN_SHA = hashlib.sha1(_BEGIN.encode()).hexdigest()
-# json.dumps with separators builds an encoder on every call; one will do.
-_compact = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _compact(value: Any) -> bytes:
+    """Compact JSON (orjson: the session record is written and read on every hop). Keys that are not
+    strings become strings, as the json module would make them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 class _Link:
@@ -116,14 +120,14 @@ class SessionRecord:
     def final(self) -> bool:
         return self.state is None
 
-    def dumps(self) -> str:
+    def dumps(self) -> bytes:
         return _compact(
             {"s": self.state, "l": self.prev_len, "h": self.prev_hash, "a": self.answer, "c": self.caller,
              "n": self.hops})
 
     @classmethod
     def loads(cls, raw: bytes | str) -> "SessionRecord":
-        d = json.loads(raw)
+        d = orjson.loads(raw)
         return cls(state=d["s"], prev_len=d["l"], prev_hash=d["h"], answer=d["a"], caller=d.get("c", {}),
                    hops=d.get("n", 0))
 
@@ -136,7 +140,7 @@ class Begin:
 
     @property
     def saved(self) -> dict[str, Any] | None:
-        return json.loads(self.raw_saved) if self.raw_saved else None
+        return orjson.loads(self.raw_saved) if self.raw_saved else None
 
 
 class SessionStore:
