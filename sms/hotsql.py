@@ -113,15 +113,16 @@ def _outcome_sql(columns: tuple[str, ...], rows: int, dialect: Dialect) -> tuple
         f"WITH w (w_id, {', '.join(f'w_{name}' for name in columns)}) AS (VALUES {', '.join([row] * rows)}) "
         f"UPDATE {_OUTBOX.name} SET {', '.join(f'{name} = {value(name)}' for name in columns)}, "
         f"updated_at = {m} FROM w WHERE {_OUTBOX.name}.id = w.w_id AND {_OUTBOX.name}.claim_token = {m} "
-        f"AND {_OUTBOX.name}.status = '{_SENDING}'"
+        f"AND {_OUTBOX.name}.status = '{_SENDING}' RETURNING {_OUTBOX.name}.id"
     )
     return sql, [_processor(_OUTBOX.c[name], dialect) for name in columns], _processor(_OUTBOX.c.updated_at, dialect)
 
 
 def update_outcomes(connection: Connection, token: str, columns: tuple[str, ...],
-                    rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int | None:
+                    rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int:
     """Write ``columns`` of each (row id, values) in one statement, only where the row is still
-    'sending' under ``token``; returns the rowcount (None or -1 when the driver cannot tell)."""
+    'sending' under ``token``; returns how many rows were written (counted from RETURNING: SQLite's
+    driver reports no rowcount for a statement that begins with WITH)."""
     sql, processors, stamp = _outcome_sql(columns, len(rows), connection.dialect)
     params: list[Any] = []
     processed: dict[tuple[str, Any], Any] = {}  # most values repeat from row to row (status, sent_at)
@@ -136,4 +137,4 @@ def update_outcomes(connection: Connection, token: str, columns: tuple[str, ...]
                 value = processed[key]
             params.append(value)
     params.extend((_apply(stamp, now), token))
-    return connection.exec_driver_sql(sql, tuple(params)).rowcount
+    return len(connection.exec_driver_sql(sql, tuple(params)).fetchall())

@@ -16,13 +16,13 @@ import logging
 import time
 import uuid
 from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from redis import Redis
-from redis.exceptions import RedisError
+from rq import get_current_job
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,9 @@ from .callbacks import apply_stored_reports, match_orphan_reports
 from .gateway import Gateway, NotAccepted, Outcome, RecipientResult, UnknownOutcome, is_sendable
 from .outbox import BATCH_SIZE, QUEUED_KEY
 from .runtime import Runtime, current_runtime
+
+if TYPE_CHECKING:  # pragma: no cover
+    from settings import Settings
 
 __all__ = ["send_batch", "send_rows", "claim", "retry_values"]
 
@@ -81,78 +84,161 @@ def send_batch(ids: list[int], now: datetime | None = None) -> dict[str, int]:
     """RQ job: send the outbox rows ``ids`` that are still pending and due. Returns counts by outcome.
 
     Resources come from the worker's Runtime. ``now`` is for tests (a fake clock); None means the real time.
+    The job stops starting calls in time to finish before RQ's timeout would kill it (see ``send_rows``).
     """
-    return send_rows(current_runtime(), ids, now=now)
+    runtime = current_runtime()
+    job = get_current_job()
+    deadline = time.monotonic() + job.timeout - _worst_call(runtime.settings) if job and job.timeout else None
+    return send_rows(runtime, ids, now=now, deadline=deadline)
 
 
 def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
-              gateway: Gateway | None = None) -> dict[str, int]:
+              gateway: Gateway | None = None, deadline: float | None = None) -> dict[str, int]:
     """Claim, send and record ``ids`` (see the module doc). Returns counts: accepted, failed, retry,
     unknown, skipped, and calls (API calls made).
 
     The ids are claimed BATCH_SIZE at a time, just before they are needed, and one API call is in
     flight at a time, on a thread of its own: while it waits for the gateway, this thread records the
     answer to the call before and claims the rows for the call after (one commit for both).
+
+    ``deadline`` (``time.monotonic()``): no call starts after it; rows not sent by then go back to
+    pending for the sweep. Should the job fail (a database error, RQ's timeout), it records what it
+    can and gives back the rows it claimed but never sent, so they are not taken for sends of
+    unknown outcome.
     """
-    settings = runtime.settings
     gateway = gateway or Gateway.from_runtime(runtime)  # before claiming: a misconfiguration claims nothing
-    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
-    counts: Counter[str] = Counter()
-    slices = deque(list(ids)[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
-    ready: deque[_Chunk] = deque()
-    fresh: list[int] = []  # claimed, their queued marks not dropped yet
-    claimed = 0
+    job = _SendJob(runtime, list(ids), (lambda: now) if now is not None else utcnow, deadline)
+    counts = job.run(gateway)
+    for status in metrics.MESSAGE_STATUSES:
+        metrics.count_messages(status, counts[status])
+    log.info("send batch", extra={"outbox_ids": list(ids)[:BATCH_SIZE], "claimed": job.claimed, **counts})
+    return dict(counts)
 
-    def claim_next() -> None:
-        """Claim slices until there is a call to make or nothing left; the caller commits."""
-        nonlocal claimed
-        while not ready and slices:
-            token, rows = _claim(session, slices.popleft(), settings.sms_lease_seconds, clock())
-            claimed += len(rows)
-            keep = _skip_unsendable(session, token, rows, clock(), counts)
-            ready.extend(_Chunk(token, text, chunk, time.monotonic()) for text, chunk in _chunks(keep))
-            fresh.extend(r.id for r in rows)
 
-    def after_commit(message_ids: list[str]) -> None:
-        # Reports can beat our commit; the callback matches after storing, we after committing, so
-        # one of the two always sees the other. Both run after a commit for that reason.
-        apply_stored_reports(session, message_ids, settings.sms_lease_seconds)
-        if counts["unknown"]:
-            match_orphan_reports(session, settings.sms_lease_seconds, clock())
-        session.commit()
+def _worst_call(settings: Settings) -> float:
+    """The longest an API call and its recording can take: the connect and read timeouts, and a margin."""
+    return settings.sms_connect_timeout + settings.sms_read_timeout + 10
 
-    with runtime.sessions() as session, ThreadPoolExecutor(1, thread_name_prefix="sms-call") as caller:
-        claim_next()
-        session.commit()
-        answered: _Answer | None = None
-        while ready:
-            chunk = ready.popleft()
+
+class _SendJob:
+    """One run of ``send_rows``: its slices of ids, the calls ready to make, the one in flight."""
+
+    def __init__(self, runtime: Runtime, ids: list[int], clock: Callable[[], datetime],
+                 deadline: float | None) -> None:
+        self.runtime, self.settings, self.clock, self.deadline = runtime, runtime.settings, clock, deadline
+        self.counts: Counter[str] = Counter()
+        self.slices = deque(ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
+        self.ready: deque[_Chunk] = deque()  # claimed, not yet sent
+        self.next: _Chunk | None = None  # taken from ready, about to be sent
+        self.fresh: list[int] = []  # claimed, their queued marks not dropped yet
+        self.claimed = 0
+        self.in_flight: tuple[Future[_Answer], _Chunk] | None = None
+        self.answered: _Answer | None = None  # back from the gateway, not yet committed
+
+    def run(self, gateway: Gateway) -> Counter[str]:
+        with self.runtime.sessions() as session, ThreadPoolExecutor(1, thread_name_prefix="sms-call") as caller:
+            self.session = session
+            try:
+                self._loop(gateway, caller)
+            except BaseException:
+                self._after_failure()
+                raise
+        if self.fresh:  # claimed, and none of them sent (opted out, unsendable, given back)
+            self.runtime.redis.delete(*(QUEUED_KEY.format(i) for i in self.fresh))
+        return self.counts
+
+    def _time_left(self) -> bool:
+        return self.deadline is None or time.monotonic() < self.deadline
+
+    def _loop(self, gateway: Gateway, caller: ThreadPoolExecutor) -> None:
+        session = self.session
+        while self._time_left():
+            if not self.ready:
+                if not self.slices:
+                    break
+                self._claim_next()
+                session.commit()
+                continue
+            chunk = self.next = self.ready.popleft()
             if time.monotonic() - chunk.claimed_at > _RENEW_AFTER:
                 # Claimed a while ago (a slow call before it): renew the lease first.
-                chunk.rows = _renew(session, chunk.token, chunk.rows, settings.sms_lease_seconds, clock())
+                chunk.rows = _renew(session, chunk.token, chunk.rows, self.settings.sms_lease_seconds, self.clock())
                 session.commit()
                 if not chunk.rows:
                     continue
-            counts["calls"] += 1
+            self.counts["calls"] += 1
             # The rows claimed so far (committed) may be queued by the sweep again should they come
             # back to pending: the call thread drops their marks.
-            call = caller.submit(_call, gateway, chunk, runtime.redis, fresh[:])
-            fresh.clear()
-            message_ids = _record(session, answered, settings.sms_retry_intervals, clock, counts) if answered else []
-            claim_next()
+            self.in_flight = (caller.submit(_call, gateway, chunk, self.runtime.redis, self.fresh[:]), chunk)
+            self.next = None
+            self.fresh.clear()
+            message_ids = self._record_answered()
+            if self._time_left():
+                self._claim_next()
             session.commit()
-            after_commit(message_ids)
-            answered = call.result()
-        if answered:
-            message_ids = _record(session, answered, settings.sms_retry_intervals, clock, counts)
-            session.commit()
-            after_commit(message_ids)
-    if fresh:  # claimed, and none of them sent (opted out, unsendable)
-        runtime.redis.delete(*(QUEUED_KEY.format(i) for i in fresh))
-    for status in metrics.MESSAGE_STATUSES:
-        metrics.count_messages(status, counts[status])
-    log.info("send batch", extra={"outbox_ids": list(ids)[:BATCH_SIZE], "claimed": claimed, **counts})
-    return dict(counts)
+            self.answered = None
+            self._after_commit(message_ids)
+            self.answered = self.in_flight[0].result()
+            self.in_flight = None
+        message_ids = self._record_answered()
+        self._give_back(list(self.ready))  # out of time: the sweep queues them again
+        self.ready.clear()
+        session.commit()
+        self.answered = None
+        self._after_commit(message_ids)
+
+    def _claim_next(self) -> None:
+        """Claim slices until there is a call to make or nothing left; the caller commits."""
+        while not self.ready and self.slices:
+            stamp, now = time.monotonic(), self.clock()  # the lease runs from here
+            token, rows = _claim(self.session, self.slices.popleft(), self.settings.sms_lease_seconds, now)
+            self.claimed += len(rows)
+            keep = _skip_unsendable(self.session, token, rows, now, self.counts)
+            self.ready.extend(_Chunk(token, text, chunk, stamp) for text, chunk in _chunks(keep))
+            self.fresh.extend(r.id for r in rows)
+
+    def _record_answered(self) -> list[str]:
+        if self.answered is None:
+            return []
+        return _record(self.session, self.answered, self.settings.sms_retry_intervals, self.clock, self.counts)
+
+    def _after_commit(self, message_ids: list[str]) -> None:
+        # Reports can beat our commit; the callback matches after storing, we after committing, so
+        # one of the two always sees the other. Both run after a commit for that reason.
+        apply_stored_reports(self.session, message_ids, self.settings.sms_lease_seconds)
+        if self.counts["unknown"]:
+            match_orphan_reports(self.session, self.settings.sms_lease_seconds, self.clock())
+        self.session.commit()
+
+    def _give_back(self, chunks: list[_Chunk]) -> None:
+        """Rows claimed but never sent go back to pending as they were (no attempt counted)."""
+        for chunk in chunks:
+            self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([r.id for r in chunk.rows]), OutboxMessage.claim_token == chunk.token,
+                       unindexed(OutboxMessage.status) == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING, claim_token=None, lease_until=None, updated_at=self.clock())
+                .execution_options(synchronize_session=False)
+            )
+
+    def _after_failure(self) -> None:
+        """The job is failing: keep what is known. The answer in hand and the call in flight (waited
+        for, within its timeouts) are recorded; rows claimed and never sent go back to pending."""
+        try:
+            self.session.rollback()
+            answers = [self.answered] if self.answered is not None else []
+            if self.in_flight is not None:
+                future, _chunk = self.in_flight
+                try:
+                    answers.append(future.result(timeout=_worst_call(self.settings)))
+                except Exception:  # noqa: BLE001 - still unanswered: its rows stay for the sweep
+                    log.warning("send job failing with a call unanswered")
+            for answered in answers:
+                _record(self.session, answered, self.settings.sms_retry_intervals, self.clock, Counter())
+            self._give_back([*self.ready, *([self.next] if self.next else [])])
+            self.session.commit()
+        except Exception:  # noqa: BLE001 - the job's own error is the one to raise
+            log.exception("send job could not put its rows right after failing")
 
 
 def claim(session: Session, ids: list[int], lease_seconds: int, now: datetime) -> str:
@@ -201,8 +287,7 @@ def _finish(session: Session, token: str, writes: list[tuple[int, dict[str, Any]
         groups.setdefault((label, tuple(values)), []).append((row_id, values))
     connection = session.connection()
     for (label, columns), rows in groups.items():
-        done = hotsql.update_outcomes(connection, token, columns, rows, utcnow())
-        counts[label] += done if done is not None and done >= 0 else len(rows)
+        counts[label] += hotsql.update_outcomes(connection, token, columns, rows, utcnow())
 
 
 def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: datetime,
@@ -263,7 +348,7 @@ def _call(gateway: Gateway, chunk: _Chunk, redis: Redis, claimed: list[int]) -> 
     if claimed:
         try:
             redis.delete(*(QUEUED_KEY.format(i) for i in claimed))
-        except RedisError:  # the marks expire by themselves; the call must go on
+        except Exception:  # noqa: BLE001 - the marks expire by themselves; the call must go on
             log.warning("could not drop queued marks", exc_info=True)
     try:
         return _Answer(chunk, gateway.send(chunk.text, [r.phone for r in chunk.rows]))

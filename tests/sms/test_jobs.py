@@ -7,6 +7,7 @@ import socket
 import threading
 from datetime import timedelta
 
+import pytest
 from prometheus_client import REGISTRY
 
 from models import OutboxStatus, utcnow
@@ -240,3 +241,92 @@ def test_a_refused_call_and_a_timed_out_call_inside_one_job_touch_only_their_own
     assert statuses[200:] == [OutboxStatus.ACCEPTED] * 150
     assert all(sandbox.accepted_count(p) == 1 for p in phones[100:])
     assert all(sandbox.accepted_count(p) == 0 for p in phones[:100])
+
+
+def _statuses(runtime, ids):
+    from sqlalchemy import select
+
+    from models import OutboxMessage
+
+    with runtime.sessions() as session:
+        found = dict(session.execute(select(OutboxMessage.id, OutboxMessage.status)
+                                     .where(OutboxMessage.id.in_(ids))).all())
+    return [found[i] for i in ids]
+
+
+def test_a_job_that_loses_one_calls_rows_still_sends_the_rest(queue_sms, runtime, sandbox, monkeypatch):
+    from sqlalchemy import update
+
+    import sms.jobs as jobs
+    from models import OutboxMessage
+
+    phones = [f"+256703{n:06d}" for n in range(300)]
+    ids = queue_sms(phones, enqueue=False)
+    monkeypatch.setattr(jobs, "_RENEW_AFTER", -1.0)  # renew before every call, as after a slow one
+    renew, renewals = jobs._renew, []
+
+    def lose_the_second(session, token, chunk, lease_seconds, now):
+        renewals.append(chunk)
+        if len(renewals) == 2:  # the sweep took these back meanwhile (their lease ran out)
+            with runtime.engine.begin() as conn:
+                conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in chunk]))
+                             .values(status=OutboxStatus.UNKNOWN, unknown_since=utcnow()))
+        return renew(session, token, chunk, lease_seconds, now)
+
+    monkeypatch.setattr(jobs, "_renew", lose_the_second)
+    assert send_rows(runtime, ids)["accepted"] == 200
+    statuses = _statuses(runtime, ids)
+    assert set(statuses[100:200]) == {OutboxStatus.UNKNOWN}  # not this job's any more: not sent by it
+    assert set(statuses[:100]) == set(statuses[200:]) == {OutboxStatus.ACCEPTED}
+    assert [sandbox.accepted_count(p) for p in phones] == [1] * 100 + [0] * 100 + [1] * 100
+
+
+def test_counts_are_what_was_written_when_the_sweep_took_the_rows_mid_call(queue_sms, runtime, sandbox,
+                                                                           monkeypatch):
+    from sqlalchemy import update
+
+    from models import OutboxMessage
+
+    ids = queue_sms([f"+256705{n:06d}" for n in range(100)], enqueue=False)
+    send = Gateway.send
+
+    def slow_send(self, text, numbers):
+        answer = send(self, text, numbers)
+        with runtime.engine.begin() as conn:  # the lease ran out during the call; the sweep made them unknown
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                         .values(status=OutboxStatus.UNKNOWN, unknown_since=utcnow()))
+        return answer
+
+    monkeypatch.setattr(Gateway, "send", slow_send)
+    counts = send_rows(runtime, ids)
+    assert counts.get("accepted", 0) == 0  # the answer came too late to be written: none counted
+    assert set(_statuses(runtime, ids)) == {OutboxStatus.UNKNOWN}
+
+
+def test_a_job_killed_by_its_timeout_gives_back_the_rows_it_never_sent(queue_sms, runtime, sandbox, rows):
+    from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
+
+    phones = [f"+256704{n:06d}" for n in range(300)]
+    ids = queue_sms(phones, enqueue=False)
+    sandbox.behave(timeout_next=5)  # every call is taken, and answered after the client's read timeout
+    with pytest.raises(JobTimeoutException), UnixSignalDeathPenalty(2, JobTimeoutException, job_id="t"):
+        send_rows(runtime, ids)  # RQ's death penalty fires during the second call
+    sent = [sandbox.accepted_count(p) for p in phones]
+    assert sent == [1] * 200 + [0] * 100
+    after = rows(ids)
+    # Both calls that went out are of unknown outcome (the one in flight was waited for and recorded);
+    # the slice claimed ahead of them is pending again, untouched, for the sweep to queue.
+    assert {r.status for r in after[:200]} == {OutboxStatus.UNKNOWN}
+    assert {(r.status, r.attempts, r.claim_token) for r in after[200:]} == {(OutboxStatus.PENDING, 0, None)}
+
+
+def test_a_job_starts_no_call_after_its_deadline_and_leaves_the_rest_pending(queue_sms, runtime, sandbox, rows):
+    import time
+
+    phones = [f"+256706{n:06d}" for n in range(300)]
+    ids = queue_sms(phones, enqueue=False)
+    sandbox.behave(timeout_next=1)  # the first call takes the whole read timeout
+    counts = send_rows(runtime, ids, deadline=time.monotonic() + 0.3)
+    assert counts["calls"] == 1 and counts["unknown"] == 100
+    assert [sandbox.accepted_count(p) for p in phones] == [1] * 100 + [0] * 200
+    assert {(r.status, r.attempts, r.claim_token) for r in rows(ids)[100:]} == {(OutboxStatus.PENDING, 0, None)}
