@@ -8,7 +8,7 @@ from typing import Any, Callable, ClassVar, Sequence
 from .catalog import N_
 from .engine import Ctx, Finish, Go, Outcome, Screen, Stay, View
 
-__all__ = ["Item", "MenuScreen", "ComingSoon", "MSG_CHOOSE", "pick"]
+__all__ = ["Item", "MenuScreen", "ChoiceScreen", "ComingSoon", "MSG_CHOOSE", "pick"]
 
 MSG_CHOOSE = N_("Choose a number.")
 
@@ -26,6 +26,29 @@ def pick(choice: str, count: int) -> int | None:
     if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= count:
         return int(choice)
     return None
+
+
+class ChoiceScreen(Screen):
+    """A question with numbered answers; the chosen answer's value goes into the params under ``key``,
+    then ``next`` (by default, on to the screen ``after``)."""
+
+    prompt: str = ""
+    key: str = ""
+    answers: Sequence[tuple[str, str]] = ()  # (value, label msgid)
+    after: str = ""
+
+    def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
+        return View(text=ctx.t(self.prompt),
+                    options=[(str(n), ctx.t(label)) for n, (_, label) in enumerate(self.answers, start=1)])
+
+    def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
+        n = pick(choice, len(self.answers))
+        if n is None:
+            return Stay(MSG_CHOOSE)
+        return self.next(ctx, {**params, self.key: self.answers[n - 1][0]})
+
+    def next(self, ctx: Ctx, params: dict[str, Any]) -> Outcome:
+        return Go(self.after, params)
 
 
 class MenuScreen(Screen):

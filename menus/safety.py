@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 from .catalog import N_, Translator
-from .common import MSG_CHOOSE, Item, MenuScreen
+from .common import MSG_CHOOSE, ChoiceScreen, Item, MenuScreen
 from .engine import Back, Ctx, Finish, Go, Home, Outcome, Screen, Stay, View
 from .places import DistrictPick, SitePick, place_label, start_place
 
@@ -240,34 +240,13 @@ def help_sms_text(t: Translator) -> str:
     return t(MSG_HELP_SMS)
 
 
-def _pick(options: Sequence[tuple[str, str]], choice: str) -> str | None:
-    if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(options):
-        return options[int(choice) - 1][0]
-    return None
-
 
 class _Sensitive(Screen):
     sensitive = True
 
 
-class _Choice(_Sensitive):
-    prompt: str = ""
-    key: str = ""
-    answers: Sequence[tuple[str, str]] = ()
-    after: str = ""
-
-    def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
-        return View(text=ctx.t(self.prompt),
-                    options=[(str(n), ctx.t(label)) for n, (_, label) in enumerate(self.answers, start=1)])
-
-    def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
-        value = _pick(self.answers, choice)
-        if value is None:
-            return Stay(MSG_CHOOSE)
-        return self.next(ctx, {**params, self.key: value})
-
-    def next(self, ctx: Ctx, params: dict[str, Any]) -> Outcome:
-        return Go(self.after, params)
+class _Choice(_Sensitive, ChoiceScreen):
+    """A question with numbered answers, in the safety flow (never offered back, never labelled)."""
 
 
 class _Text(_Sensitive):

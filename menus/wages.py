@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, Sequence
 
 from .catalog import N_, Translator
-from .common import MSG_CHOOSE, Item, MenuScreen
+from .common import MSG_CHOOSE, ChoiceScreen, Item, MenuScreen
 from .engine import Ctx, Finish, Go, Home, Outcome, Screen, Stay, View
 from .places import DistrictPick, SitePick, district_label, place_label, start_place
 from .receipts import money
@@ -182,34 +182,6 @@ def earnings_text(t: Translator, role: str, place: str, district: str, earnings:
     return "\n".join(lines)
 
 
-def _pick(options: Sequence[tuple[str, str]], choice: str) -> str | None:
-    if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(options):
-        return options[int(choice) - 1][0]
-    return None
-
-
-class _Choice(Screen):
-    """A question with numbered answers; the answer goes into the params under ``key``."""
-
-    prompt: str = ""
-    key: str = ""
-    answers: Sequence[tuple[str, str]] = ()
-    after: str = ""
-
-    def view(self, ctx: Ctx, params: dict[str, Any]) -> View:
-        return View(text=ctx.t(self.prompt),
-                    options=[(str(n), ctx.t(label)) for n, (_, label) in enumerate(self.answers, start=1)])
-
-    def handle(self, ctx: Ctx, params: dict[str, Any], choice: str) -> Outcome:
-        value = _pick(self.answers, choice)
-        if value is None:
-            return Stay(MSG_CHOOSE)
-        return self.next(ctx, {**params, self.key: value})
-
-    def next(self, ctx: Ctx, params: dict[str, Any]) -> Outcome:
-        return Go(self.after, params)
-
-
 # --- screens ---
 
 
@@ -221,7 +193,7 @@ class WagesMenu(MenuScreen):
         return (Item(MSG_REPORT, "wages.role", {"to": "report"}), Item(MSG_EARN, "wages.role", {"to": "view"}))
 
 
-class Role(_Choice):
+class Role(ChoiceScreen):
     id = "wages.role"
     prompt, key, answers = MSG_ROLE, "role", ROLES
 
@@ -251,7 +223,7 @@ class Placed(Screen):
         return Go("wages.earn" if params.get("to") == "view" else "wages.form", params)
 
 
-class PayFormScreen(_Choice):
+class PayFormScreen(ChoiceScreen):
     id = "wages.form"
     prompt, key, answers, after = MSG_FORM, "form", PAY_FORMS, "wages.amount"
 
@@ -271,17 +243,17 @@ class Amount(Screen):
         return Go("wages.day", {**params, "amount": amount})
 
 
-class Day(_Choice):
+class Day(ChoiceScreen):
     id = "wages.day"
     prompt, key, answers, after = MSG_DAY, "day", (("today", MSG_TODAY), ("yesterday", MSG_YESTERDAY)), "wages.full"
 
 
-class Full(_Choice):
+class Full(ChoiceScreen):
     id = "wages.full"
     prompt, key, answers, after = MSG_FULL, "full", (("yes", MSG_YES), ("no", MSG_NO)), "wages.gender"
 
 
-class Gender(_Choice):
+class Gender(ChoiceScreen):
     id = "wages.gender"
     prompt, key, after = MSG_GENDER, "gender", "wages.confirm"
     answers = (("female", MSG_WOMAN), ("male", MSG_MAN), ("", MSG_SKIP))
