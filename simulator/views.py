@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from models import InvalidPhone, normalize_phone
 from models.demo import DEMO_NUMBERS
 from settings import Settings
-from ussd.views import _handler
+from ussd.endpoint import hop_handler
 from ussd.wire import UssdRequest, WireError, parse_request
 
 from .inbox import fetch_inbox
@@ -70,7 +70,7 @@ def hop() -> Any:
         req = hop_request(request.get_json(silent=True), current_app.extensions["minerline"].settings.service_code)
     except ValueError as exc:  # WireError, InvalidPhone
         return _bad(str(exc))
-    return jsonify({"text": _handler().handle(req).text})
+    return jsonify({"text": hop_handler(current_app).handle(req).text})  # type: ignore[arg-type]
 
 
 @bp.get("/simulator/inbox")

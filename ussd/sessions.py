@@ -47,8 +47,9 @@ _BEGIN = """
 local session = redis.call('GET', KEYS[1])
 local resume = false
 if ARGV[3] == '1' then resume = redis.call('GET', KEYS[3]) end
+-- The lock may already be ours: this script sent again after its reply was lost on the way.
 local locked = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])
-if locked then locked = 1 else locked = 0 end
+if locked or redis.call('GET', KEYS[2]) == ARGV[1] then locked = 1 else locked = 0 end
 -- KEYS[4..]: daily keys, each with a fresh candidate and a TTL in ARGV, made only if missing
 local daily = {}
 for i = 4, #KEYS do

@@ -18,7 +18,6 @@ from models import UssdSessionStat
 
 from . import metrics
 from .endpoint import answer_hop, hop_handler
-from .hop import HopHandler
 from .sessions import SESSION_KEY
 
 __all__ = ["bp"]
@@ -30,17 +29,13 @@ ENDED_KEY = "ml:ussd:ended:{}"
 STATUSES = frozenset({"Success", "Incomplete", "Failed"})
 
 
-def _handler() -> HopHandler:
-    return hop_handler(current_app)  # type: ignore[arg-type]
-
-
 def _plain(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="text/plain")
 
 
 @bp.post("/ussd")
 def ussd() -> Response:
-    status, text, screen = answer_hop(_handler(), request.form)
+    status, text, screen = answer_hop(hop_handler(current_app), request.form)  # type: ignore[arg-type]
     response = _plain(text, status)
     if screen:
         response.headers["at-ussd-hop-metadata"] = screen

@@ -69,7 +69,7 @@ def coop(runtime) -> Coop:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def clock(app):  # type: ignore[no-untyped-def]
     """The USSD hops' clock, moved by hand: ``clock.now``, ``clock.set(dt)``, ``clock.advance(hours=2)``."""
-    from ussd.views import _handler
+    from ussd.endpoint import hop_handler
 
     class Clock:
         def __init__(self) -> None:
@@ -83,8 +83,7 @@ def clock(app):  # type: ignore[no-untyped-def]
             return self.now
 
     c = Clock()
-    with app.test_request_context():
-        _handler().now = lambda: c.now
+    hop_handler(app).now = lambda: c.now
     return c
 
 

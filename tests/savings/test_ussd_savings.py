@@ -25,10 +25,9 @@ def clock(app):
     """Move the hop's clock on without sleeping."""
     state = {"now": datetime(2026, 11, 27, 9, 0, tzinfo=UTC)}
     app.extensions.setdefault("minerline.hop", None)
-    from ussd.views import _handler
+    from ussd.endpoint import hop_handler
 
-    with app.test_request_context():
-        handler = _handler()
+    handler = hop_handler(app)
     handler.now = lambda: state["now"]
 
     def advance(**delta):
