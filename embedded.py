@@ -39,7 +39,9 @@ def _work_loop(runtime: Runtime, stop: threading.Event) -> None:
     worker = ThreadWorker([runtime.queue(SMS_QUEUE)], connection=runtime.redis, runtime=runtime)
     while not stop.is_set():
         try:
-            if not worker.work(burst=True):
+            # Polled five times a second: RQ's own INFO lines (started, listening, quitting) on every
+            # poll would bury the simulator's address and everything else `make run` prints.
+            if not worker.work(burst=True, logging_level="WARNING"):
                 time.sleep(0.2)
         except Exception:  # noqa: BLE001
             log.exception("worker loop failed")

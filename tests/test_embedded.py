@@ -13,7 +13,7 @@ from settings import Settings
 from tests.helpers import Phone
 
 
-def test_embedded_mode_serves_ussd_and_delivers_sms_with_no_redis_or_account(tmp_path):
+def test_embedded_mode_serves_ussd_and_delivers_sms_with_no_redis_or_account(tmp_path, caplog):
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     upgrade_database(url)
     settings = Settings(database_url=url, redis_url=None, at_api_key=None, at_api_url=None,
@@ -39,6 +39,11 @@ def test_embedded_mode_serves_ussd_and_delivers_sms_with_no_redis_or_account(tmp
             time.sleep(0.2)
         assert len(messages) == 1
         assert "116" in messages[0]["message"]
+        # Idle, the worker thread polls five times a second and says nothing (`make run` prints the
+        # simulator's address once; RQ's "listening"/"quitting" on every poll would bury it).
+        caplog.clear()
+        time.sleep(1)
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("rq")] == []
     finally:
         stop.set()
         runtime.close()
