@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from redis import Redis
 from rq import get_current_job
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus, utcnow
 from models.base import unindexed
+from models.db import checkpoint_after
 
 from . import hotsql, metrics
 from .callbacks import apply_stored_reports, match_orphan_reports
@@ -130,21 +130,23 @@ class _SendJob:
         self.slices = deque(ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
         self.ready: deque[_Chunk] = deque()  # claimed, not yet sent
         self.next: _Chunk | None = None  # taken from ready, about to be sent
-        self.fresh: list[int] = []  # claimed, their queued marks not dropped yet
+        # Back to pending (a retry, given back), their sweep marks not dropped yet (see _drop_marks).
+        self.unmark: list[int] = []
         self.claimed = 0
         self.in_flight: tuple[Future[_Answer], _Chunk] | None = None
         self.answered: _Answer | None = None  # back from the gateway, not yet committed
 
     def run(self, gateway: Gateway) -> Counter[str]:
-        with self.runtime.sessions() as session, ThreadPoolExecutor(1, thread_name_prefix="sms-call") as caller:
+        # One connection for the whole job, so that what checkpoint_after sets holds for every commit.
+        with (self.runtime.engine.connect() as connection, checkpoint_after(connection),
+              self.runtime.sessions(bind=connection) as session,
+              ThreadPoolExecutor(1, thread_name_prefix="sms-call") as caller):
             self.session = session
             try:
                 self._loop(gateway, caller)
             except BaseException:
                 self._after_failure()
                 raise
-        if self.fresh:  # claimed, and none of them sent (opted out, unsendable, given back)
-            self.runtime.redis.delete(*(QUEUED_KEY.format(i) for i in self.fresh))
         return self.counts
 
     def _time_left(self) -> bool:
@@ -167,11 +169,8 @@ class _SendJob:
                 if not chunk.rows:
                     continue
             self.counts["calls"] += 1
-            # The rows claimed so far (committed) may be queued by the sweep again should they come
-            # back to pending: the call thread drops their marks.
-            self.in_flight = (caller.submit(_call, gateway, chunk, self.runtime.redis, self.fresh[:]), chunk)
+            self.in_flight = (caller.submit(_call, gateway, chunk), chunk)
             self.next = None
-            self.fresh.clear()
             message_ids = self._record_answered()
             if self._time_left():
                 self._claim_next()
@@ -195,12 +194,12 @@ class _SendJob:
             self.claimed += len(rows)
             keep = _skip_unsendable(self.session, token, rows, now, self.counts)
             self.ready.extend(_Chunk(token, text, chunk, stamp) for text, chunk in _chunks(keep))
-            self.fresh.extend(r.id for r in rows)
 
     def _record_answered(self) -> list[str]:
         if self.answered is None:
             return []
-        return _record(self.session, self.answered, self.settings.sms_retry_intervals, self.clock, self.counts)
+        return _record(self.session, self.answered, self.settings.sms_retry_intervals, self.clock, self.counts,
+                       self.unmark)
 
     def _after_commit(self, message_ids: list[str]) -> None:
         # Reports can beat our commit; the callback matches after storing, we after committing, so
@@ -209,10 +208,23 @@ class _SendJob:
         if self.counts["unknown"]:
             match_orphan_reports(self.session, self.settings.sms_lease_seconds, self.clock())
         self.session.commit()
+        self._drop_marks()
+
+    def _drop_marks(self) -> None:
+        """Rows this job put back to pending may have a sweep's mark ("queued already") from before
+        they were claimed: drop it, so the next sweep queues them when they are due. Rows that end
+        in any other status need nothing: their marks expire by themselves."""
+        if self.unmark:
+            try:
+                self.runtime.redis.delete(*(QUEUED_KEY.format(i) for i in self.unmark))
+            except Exception:  # noqa: BLE001 - the marks expire by themselves; the job must go on
+                log.warning("could not drop queued marks", exc_info=True)
+            self.unmark.clear()
 
     def _give_back(self, chunks: list[_Chunk]) -> None:
         """Rows claimed but never sent go back to pending as they were (no attempt counted)."""
         for chunk in chunks:
+            self.unmark.extend(r.id for r in chunk.rows)
             self.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_([r.id for r in chunk.rows]), OutboxMessage.claim_token == chunk.token,
@@ -234,9 +246,11 @@ class _SendJob:
                 except Exception:  # noqa: BLE001 - still unanswered: its rows stay for the sweep
                     log.warning("send job failing with a call unanswered")
             for answered in answers:
-                _record(self.session, answered, self.settings.sms_retry_intervals, self.clock, Counter())
+                _record(self.session, answered, self.settings.sms_retry_intervals, self.clock, Counter(),
+                        self.unmark)
             self._give_back([*self.ready, *([self.next] if self.next else [])])
             self.session.commit()
+            self._drop_marks()
         except Exception:  # noqa: BLE001 - the job's own error is the one to raise
             log.exception("send job could not put its rows right after failing")
 
@@ -275,8 +289,9 @@ def retry_values(attempts: int, intervals: tuple[int, ...], now: datetime, error
 
 
 def _finish(session: Session, token: str, writes: list[tuple[int, dict[str, Any], str]],
-            counts: Counter[str]) -> None:
+            counts: Counter[str], pending_again: list[int] | None = None) -> None:
     """Write rows' outcomes, each only while this job still holds its claim, and count them by label.
+    The ids labelled "retry" (back to pending) are added to ``pending_again`` when given.
 
     ``writes`` holds (row id, column values, label). Rows with the same label and columns go in one
     statement (``hotsql.update_outcomes``) instead of one per row: a batch is 100 rows, and an executemany
@@ -288,6 +303,8 @@ def _finish(session: Session, token: str, writes: list[tuple[int, dict[str, Any]
     connection = session.connection()
     for (label, columns), rows in groups.items():
         counts[label] += hotsql.update_outcomes(connection, token, columns, rows, utcnow())
+        if label == "retry" and pending_again is not None:
+            pending_again.extend(row_id for row_id, _values in rows)
 
 
 def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: datetime,
@@ -342,14 +359,8 @@ def _renew(session: Session, token: str, chunk: list[_Claimed], lease_seconds: i
     return [r for r in chunk if r.id in held]
 
 
-def _call(gateway: Gateway, chunk: _Chunk, redis: Redis, claimed: list[int]) -> _Answer:
-    """On the call thread: drop the sweep's marks for the ``claimed`` ids, then one API call for
-    ``chunk``: the recipients' results, or what went wrong."""
-    if claimed:
-        try:
-            redis.delete(*(QUEUED_KEY.format(i) for i in claimed))
-        except Exception:  # noqa: BLE001 - the marks expire by themselves; the call must go on
-            log.warning("could not drop queued marks", exc_info=True)
+def _call(gateway: Gateway, chunk: _Chunk) -> _Answer:
+    """On the call thread: one API call for ``chunk``: the recipients' results, or what went wrong."""
     try:
         return _Answer(chunk, gateway.send(chunk.text, [r.phone for r in chunk.rows]))
     except Exception as exc:  # noqa: BLE001 - recorded by _record on the job's thread
@@ -357,15 +368,16 @@ def _call(gateway: Gateway, chunk: _Chunk, redis: Redis, claimed: list[int]) -> 
 
 
 def _record(session: Session, answered: _Answer, intervals: tuple[int, ...], clock: Callable[[], datetime],
-            counts: Counter[str]) -> list[str]:
-    """Record each outcome of one API call; returns the message ids recorded. The caller commits."""
+            counts: Counter[str], pending_again: list[int] | None = None) -> list[str]:
+    """Record each outcome of one API call; returns the message ids recorded. The caller commits.
+    Ids that go back to pending are added to ``pending_again``."""
     token, rows, exc = answered.chunk.token, answered.chunk.rows, answered.error
     if isinstance(exc, NotAccepted):
         metrics.API_CALLS.labels(outcome="not_accepted").inc()
         log.warning("send not accepted", extra={"kind": exc.kind, "outbox_ids": [r.id for r in rows]})
         now = clock()
         _finish(session, token, [(row.id, *retry_values(row.attempts, intervals, now, exc.reason)) for row in rows],
-                counts)
+                counts, pending_again)
         return []
     if isinstance(exc, UnknownOutcome):
         metrics.API_CALLS.labels(outcome="unknown").inc()
@@ -409,7 +421,7 @@ def _record(session: Session, answered: _Answer, intervals: tuple[int, ...], clo
         if result.message_id:
             # Reports stored for an id whose row we did not write (claim lost) simply stay unmatched.
             message_ids.append(result.message_id)
-    _finish(session, token, writes, counts)
+    _finish(session, token, writes, counts, pending_again)
     if missing:
         # The answer did not account for these numbers: they may have been accepted.
         _mark_unknown(session, token, missing, now, counts)

@@ -22,14 +22,16 @@ from .segments import count_segments
 __all__ = ["queue_message", "enqueue_send", "due_pending", "BATCH_SIZE", "JOB_SIZE", "QUEUED_KEY"]
 
 BATCH_SIZE = 100  # recipients of one text per API call
-# Rows per send job. A job costs a fork and RQ's bookkeeping (about 50 ms here, against about 6 ms
-# for an API call), so a broadcast goes in few, long jobs: 50 calls each, one after another. More
-# workers share a large broadcast job by job.
-JOB_SIZE = 50 * BATCH_SIZE
+# Rows per send job. A job costs a fork, RQ's bookkeeping, a new database connection and its closing
+# checkpoint (50 to 100 ms here, against about 6 ms for an API call), so a broadcast goes in few, long
+# jobs: up to 100 calls each, one after another; a cooperative's broadcast is one job. More workers
+# share a larger one job by job.
+JOB_SIZE = 100 * BATCH_SIZE
 # Job timeout: this much per API call (a connect and a read timeout, and the database work) and a margin.
 _SECONDS_PER_CALL = 15
-# Set by the sweep for an outbox id it queued, cleared by the job that claims it: the sweep does not queue
-# the same row again while a job for it waits in a slow queue.
+# Set by the sweep for an outbox id it queued: the sweep does not queue the same row again while a job
+# for it waits in a slow queue. A job that puts the row back to pending (a retry) clears it; otherwise
+# it expires.
 QUEUED_KEY = "ml:sms:queued:{}"
 
 
