@@ -3,7 +3,8 @@
 ``create_broadcast`` writes the broadcast and then every recipient's outbox row with one
 INSERT ... SELECT from the members table (opted-out members get a row marked skipped, so counts add
 up); the caller commits and then queues the pending ids (``sms.outbox.enqueue_send``), which makes jobs
-of up to 10,000 recipients, sent in calls of 100. Used by the USSD edge (a leader, bound by the daily limit) and the CLI.
+of up to 10,000 recipients, sent in calls of 100. Used by the USSD edge (a leader, bound by the daily
+limit) and the CLI.
 
 ``flag_failing_members`` (run by the worker's cron) keeps the list of members whose last messages all
 failed, for their leaders to see.

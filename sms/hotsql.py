@@ -65,10 +65,14 @@ def _claim_sql(n: int, dialect: Dialect) -> tuple[str, Processor]:
 def claim_rows(connection: Connection, ids: list[int], token: str, now: datetime,
                lease_until: datetime) -> list[tuple[int, str, str | None, int, str]]:
     """Pending rows among ``ids`` due at ``now`` become 'sending' under ``token`` until ``lease_until``;
-    returns them as (id, phone, text, attempts, purpose), in no particular order."""
+    returns them as (id, phone, text, attempts, purpose), in id order."""
     sql, stamp = _claim_sql(len(ids), connection.dialect)
     params = (token, _apply(stamp, lease_until), _apply(stamp, now), *ids, _apply(stamp, now))
-    return [tuple(row) for row in connection.exec_driver_sql(sql, params).fetchall()]  # type: ignore[misc]
+    result = connection.exec_driver_sql(sql, params)
+    try:
+        return sorted(result.cursor.fetchall())  # the driver's tuples: no Row objects needed here
+    finally:
+        result.close()
 
 
 @lru_cache(maxsize=128)
@@ -78,7 +82,8 @@ def _opted_out_sql(n: int, dialect: Dialect) -> str:
 
 
 def opted_out_phones(connection: Connection, phones: list[str]) -> set[str]:
-    """The members among ``phones`` who opted out."""
+    """The members among ``phones`` who opted out. (Not a subquery in the claim's RETURNING: SQLite
+    runs those without the index on members.phone, a scan of every member per row.)"""
     sql = _opted_out_sql(len(phones), connection.dialect)
     return {phone for (phone,) in connection.exec_driver_sql(sql, (*phones, True)).fetchall()}
 
@@ -97,44 +102,53 @@ def any_unmatched_report(connection: Connection, message_ids: list[str]) -> bool
 
 
 @lru_cache(maxsize=256)
-def _outcome_sql(columns: tuple[str, ...], rows: int, dialect: Dialect) -> tuple[str, list[Processor], Processor]:
-    """WITH w (id, columns...) AS (VALUES ...) UPDATE outbox SET columns = w's, updated_at FROM w WHERE the
-    row is still 'sending' under the claim token. PostgreSQL gets casts to the columns' types, which it
-    cannot infer from bare parameters; SQLite must not (its CAST(... AS DATETIME) makes a number of a
-    date), nor need to."""
+def _outcome_sql(same: tuple[str, ...], varying: tuple[str, ...], rows: int,
+                 dialect: Dialect) -> tuple[str, list[Processor], list[Processor], Processor]:
+    """WITH w (id, varying...) AS (VALUES ...) UPDATE outbox SET same = ?, varying = w's, updated_at FROM w
+    WHERE the row is still 'sending' under the claim token. PostgreSQL gets casts to the columns' types
+    in w, which it cannot infer from bare parameters; SQLite must not (its CAST(... AS DATETIME) makes a
+    number of a date), nor need to."""
     m = _mark(dialect)
     typed = dialect.name == "postgresql"
 
     def value(name: str) -> str:
         return f"CAST(w.w_{name} AS {_OUTBOX.c[name].type.compile(dialect=dialect)})" if typed else f"w.w_{name}"
 
-    row = "(" + ", ".join([m] * (len(columns) + 1)) + ")"
+    row = "(" + ", ".join([m] * (len(varying) + 1)) + ")"
+    sets = [f"{name} = {m}" for name in same] + [f"{name} = {value(name)}" for name in varying]
     sql = (
-        f"WITH w (w_id, {', '.join(f'w_{name}' for name in columns)}) AS (VALUES {', '.join([row] * rows)}) "
-        f"UPDATE {_OUTBOX.name} SET {', '.join(f'{name} = {value(name)}' for name in columns)}, "
+        f"WITH w ({', '.join(['w_id', *(f'w_{name}' for name in varying)])}) AS (VALUES {', '.join([row] * rows)}) "
+        f"UPDATE {_OUTBOX.name} SET {', '.join(sets)}, "
         f"updated_at = {m} FROM w WHERE {_OUTBOX.name}.id = w.w_id AND {_OUTBOX.name}.claim_token = {m} "
         f"AND {_OUTBOX.name}.status = '{_SENDING}' RETURNING {_OUTBOX.name}.id"
     )
-    return sql, [_processor(_OUTBOX.c[name], dialect) for name in columns], _processor(_OUTBOX.c.updated_at, dialect)
+
+    def processors(names: tuple[str, ...]) -> list[Processor]:
+        return [_processor(_OUTBOX.c[name], dialect) for name in names]
+
+    return sql, processors(same), processors(varying), _processor(_OUTBOX.c.updated_at, dialect)
 
 
 def update_outcomes(connection: Connection, token: str, columns: tuple[str, ...],
                     rows: list[tuple[int, dict[str, Any]]], now: datetime) -> int:
     """Write ``columns`` of each (row id, values) in one statement, only where the row is still
     'sending' under ``token``; returns how many rows were written (counted from RETURNING: SQLite's
-    driver reports no rowcount for a statement that begins with WITH)."""
-    sql, processors, stamp = _outcome_sql(columns, len(rows), connection.dialect)
+    driver reports no rowcount for a statement that begins with WITH).
+
+    A value that every row shares (a status, the time sent, the cost of a broadcast's messages) is
+    bound once; only the others (the message id) go in the VALUES list, row by row."""
+    first = rows[0][1]
+    same = tuple(name for name in columns if all(values[name] == first[name] for _id, values in rows))
+    varying = tuple(name for name in columns if name not in same)
+    sql, same_processors, varying_processors, stamp = _outcome_sql(same, varying, len(rows), connection.dialect)
     params: list[Any] = []
-    processed: dict[tuple[str, Any], Any] = {}  # most values repeat from row to row (status, sent_at)
-    for row_id, values in rows:
-        params.append(row_id)
-        for name, process in zip(columns, processors, strict=True):
-            value = values[name]
-            if process is not None:
-                key = (name, value)
-                if key not in processed:
-                    processed[key] = process(value)
-                value = processed[key]
-            params.append(value)
+    if varying:
+        pairs = list(zip(varying, varying_processors, strict=True))
+        for row_id, values in rows:
+            params.append(row_id)
+            params.extend(_apply(process, values[name]) for name, process in pairs)
+    else:
+        params.extend(row_id for row_id, _values in rows)
+    params.extend(_apply(process, first[name]) for name, process in zip(same, same_processors, strict=True))
     params.extend((_apply(stamp, now), token))
     return len(connection.exec_driver_sql(sql, tuple(params)).fetchall())

@@ -19,7 +19,7 @@ from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 
 from rq import get_current_job
 from sqlalchemy import update
@@ -71,8 +71,9 @@ class _Answer:
     error: Exception | None = None
 
 
-@dataclass(frozen=True, order=True)
-class _Claimed:
+class _Claimed(NamedTuple):
+    """A row as claimed (a tuple: a job makes one for every row it sends)."""
+
     id: int
     phone: str
     text: str
@@ -269,8 +270,7 @@ def _claim(session: Session, ids: list[int], lease_seconds: int, now: datetime) 
     if not ids:
         return token, []
     rows = hotsql.claim_rows(session.connection(), list(ids), token, now, now + timedelta(seconds=lease_seconds))
-    return token, sorted(_Claimed(i, phone, text or "", attempts, purpose)
-                         for i, phone, text, attempts, purpose in rows)
+    return token, [_Claimed(i, phone, text or "", attempts, purpose) for i, phone, text, attempts, purpose in rows]
 
 
 def retry_values(attempts: int, intervals: tuple[int, ...], now: datetime, error: str) -> tuple[dict[str, Any], str]:
@@ -330,6 +330,10 @@ def _skip_unsendable(session: Session, token: str, rows: list[_Claimed], now: da
 def _chunks(rows: list[_Claimed]) -> Iterator[tuple[str, list[_Claimed]]]:
     """Rows grouped by text, at most BATCH_SIZE per call and each number once per call (the answer
     is matched to rows by number)."""
+    if (rows and len(rows) <= BATCH_SIZE and len({r.text for r in rows}) == 1
+            and len({r.phone for r in rows}) == len(rows)):
+        yield rows[0].text, rows  # a broadcast's slice: one call as it is
+        return
     by_text: dict[str, list[tuple[list[_Claimed], set[str]]]] = {}
     for row in rows:
         chunks = by_text.setdefault(row.text, [])
