@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UtcDateTime, utcnow
 
-__all__ = ["OutboxMessage", "OutboxStatus", "DeliveryReport", "FINAL_STATUSES"]
+__all__ = ["OutboxMessage", "OutboxStatus", "DeliveryReport", "FINAL_STATUSES", "UNKNOWN_LITERAL"]
 
 
 class OutboxStatus(str, enum.Enum):
@@ -25,12 +25,22 @@ class OutboxStatus(str, enum.Enum):
 
 FINAL_STATUSES = frozenset({OutboxStatus.DELIVERED, OutboxStatus.FAILED, OutboxStatus.SKIPPED})
 
+# The conditions of the partial indexes below. A query that wants ix_outbox_unknown_phone compares
+# status with UNKNOWN_LITERAL, not a bound parameter: SQLite plans before it sees parameters.
+_KNOWN_ID = text("at_message_id IS NOT NULL")
+_UNKNOWN = text(f"status = '{OutboxStatus.UNKNOWN.value}'")
+UNKNOWN_LITERAL = literal_column(f"'{OutboxStatus.UNKNOWN.value}'")
+
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
-        Index("ix_outbox_phone_status", "phone", "status"),
+        # Partial: a send writes every row twice, and these lookups only want some rows (migration 0005).
+        # Queries must name the condition as written here (status = 'unknown' as a literal, see
+        # UNKNOWN_LITERAL) for SQLite to use them.
+        Index("ix_outbox_at_message_id", "at_message_id", sqlite_where=_KNOWN_ID, postgresql_where=_KNOWN_ID),
+        Index("ix_outbox_unknown_phone", "phone", sqlite_where=_UNKNOWN, postgresql_where=_UNKNOWN),
         # The retention sweep looks for rows not yet redacted, oldest first.
         Index("ix_outbox_retention", "redacted_at", "created_at"),
     )
@@ -55,7 +65,7 @@ class OutboxMessage(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # When the outcome became unknown (read timeout or an expired lease).
     unknown_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    at_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    at_message_id: Mapped[str | None] = mapped_column(String(64))
     at_status_code: Mapped[int | None] = mapped_column(Integer)
     at_status: Mapped[str | None] = mapped_column(String(48))
     cost: Mapped[str | None] = mapped_column(String(32))  # as the gateway wrote it, e.g. "UGX 27.0000"

@@ -29,6 +29,7 @@ from models import (
     normalize_phone,
     utcnow,
 )
+from models.outbox import UNKNOWN_LITERAL
 
 from . import hotsql, metrics
 from .inbound import IncomingSms, handle_inbound, set_opted_out
@@ -156,7 +157,7 @@ def match_report(session: Session, report: DeliveryReport, lease_seconds: int) -
             select(OutboxMessage)
             .where(
                 OutboxMessage.phone == report.phone,
-                OutboxMessage.status == OutboxStatus.UNKNOWN,
+                OutboxMessage.status == UNKNOWN_LITERAL,  # as ix_outbox_unknown_phone says it
                 OutboxMessage.at_message_id.is_(None),
                 or_(OutboxMessage.unknown_since <= at,
                     OutboxMessage.lease_until <= at + timedelta(seconds=lease_seconds)),
@@ -217,7 +218,7 @@ def match_orphan_reports(session: Session, lease_seconds: int, now: datetime | N
         OutboxMessage, OutboxMessage.at_message_id == DeliveryReport.message_id).where(*unmatched)
     by_phone = select(DeliveryReport.id).join(
         OutboxMessage, OutboxMessage.phone == DeliveryReport.phone
-    ).where(*unmatched, OutboxMessage.status == OutboxStatus.UNKNOWN)
+    ).where(*unmatched, OutboxMessage.status == UNKNOWN_LITERAL)
     ids = set(session.scalars(by_id)) | set(session.scalars(by_phone))
     if not ids:
         return 0
