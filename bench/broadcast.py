@@ -8,9 +8,9 @@ free port (or uses ``--redis-url``, whose database it flushes) and the SMS sandb
 each of ``--rounds`` rounds (5), it sends one broadcast with ``flask --app wsgi broadcast send`` and times
 ``python worker.py --burst`` until every member's message was accepted, and measures the ceiling: the
 same 100 batches of 100 posted straight to the same sandbox through the same SDK client, one after
-another, what one worker could reach if recording nothing cost nothing. The ceiling is taken just after
-the broadcast in odd rounds and just before it in even ones, so that the machine's drift (large on a
-shared machine) hits both alike; the figures are medians over the rounds. It checks that every member
+another, what one worker could reach if recording nothing cost nothing. The ceiling is taken just before
+and just after the broadcast and the two averaged, so that the machine's drift (large on a shared
+machine) hits both sides alike; the figures are medians over the rounds. It checks that every member
 got exactly one message in every round, prints the figures and writes them to bench/out/broadcast.json.
 ``--profile`` sends two more broadcasts through the same job code in this process, one under cProfile,
 and says where the time goes.
@@ -173,18 +173,16 @@ def _text(tag: str) -> str:
 
 def _round(n: int, members: int, env: dict[str, str], sandbox_url: str, flask: list[str], settings: Any
            ) -> dict[str, Any]:
-    """One broadcast through ``worker.py --burst`` and one ceiling, in alternating order from round to
-    round, so that the machine's drift hits both alike. Returns the round's figures."""
-    ceiling_first = n % 2 == 0
-    if ceiling_first:
-        ceiling_seconds = _ceiling(settings, sandbox_url, members, _text(f"c{n}"))
+    """One broadcast through ``worker.py --burst`` between two ceilings, one just before and one just
+    after, so that the machine's drift hits both sides alike. Returns the round's figures."""
+    before = _ceiling(settings, sandbox_url, members, _text(f"c{n}"))
     output, _ = _run([*flask, "broadcast", "send", "--cooperative", COOPERATIVE, "--message", _text(f"b{n}")], env)
     if n == 1:
         print(output.strip())
     launched = time.time()
     _, worker_seconds = _run([sys.executable, "worker.py", "--burst"], env)
-    if not ceiling_first:
-        ceiling_seconds = _ceiling(settings, sandbox_url, members, _text(f"c{n}"))
+    after = _ceiling(settings, sandbox_url, members, _text(f"d{n}"))
+    ceiling_seconds = (before + after) / 2
     messages = [m for m in _accepted(sandbox_url) if m["message"] == _text(f"b{n}")]
     per_number = Counter(m["to"] for m in messages)
     stamps = sorted(_moment(m["received_at"]) for m in messages)
@@ -196,12 +194,12 @@ def _round(n: int, members: int, env: dict[str, str], sandbox_url: str, flask: l
         "worker_seconds": round(worker_seconds, 2), "launch_to_last_accepted_seconds": round(stamps[-1] - launched, 2),
         "first_to_last_accepted_seconds": round(sending, 3), "messages_per_second": round(rate),
         "ceiling_seconds": round(ceiling_seconds, 3), "ceiling_messages_per_second": round(ceiling),
-        "ratio": round(rate / ceiling, 3), "ceiling_first": ceiling_first,
+        "ratio": round(rate / ceiling, 3), "ceiling_seconds_before_and_after": [round(before, 3), round(after, 3)],
     }
     print(f"round {n}: {len(messages):,} accepted ({figures['missing']} missing, {figures['doubled']} doubled), "
           f"last one {figures['launch_to_last_accepted_seconds']:.2f} s after launch; {rate:,.0f} msg/s while "
-          f"sending ({sending:.2f} s); ceiling {ceiling:,.0f} msg/s ({ceiling_seconds:.2f} s, "
-          f"{'before' if ceiling_first else 'after'}); ratio {rate / ceiling:.2f}", flush=True)
+          f"sending ({sending:.2f} s); ceiling {ceiling:,.0f} msg/s ({before:.2f} s before, {after:.2f} s "
+          f"after); ratio {rate / ceiling:.2f}", flush=True)
     return figures
 
 
@@ -245,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", help="default: a redis-server started on a free port (flushed if given)")
     parser.add_argument("--profile", action="store_true", help="also say where the time goes (cProfile)")
     parser.add_argument("--rounds", type=int, default=5,
-                        help="broadcasts to send, each next to a ceiling measured just before or after it")
+                        help="broadcasts to send, each between two ceilings, one just before and one just after")
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="minerline-bench-"))

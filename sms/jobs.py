@@ -172,9 +172,11 @@ class _SendJob:
             self.counts["calls"] += 1
             self.in_flight = (caller.submit(_call, gateway, chunk), chunk)
             self.next = None
-            message_ids = self._record_answered()
+            # The claim first: it lets go of the interpreter lock sooner (its statement needs little
+            # Python to build), and the call thread needs the lock to make its request.
             if self._time_left():
                 self._claim_next()
+            message_ids = self._record_answered()
             session.commit()
             self.answered = None
             self._after_commit(message_ids)
@@ -205,10 +207,11 @@ class _SendJob:
     def _after_commit(self, message_ids: list[str]) -> None:
         # Reports can beat our commit; the callback matches after storing, we after committing, so
         # one of the two always sees the other. Both run after a commit for that reason.
-        apply_stored_reports(self.session, message_ids, self.settings.sms_lease_seconds)
+        matched = apply_stored_reports(self.session, message_ids, self.settings.sms_lease_seconds)
         if self.counts["unknown"]:
-            match_orphan_reports(self.session, self.settings.sms_lease_seconds, self.clock())
-        self.session.commit()
+            matched += match_orphan_reports(self.session, self.settings.sms_lease_seconds, self.clock())
+        if matched:  # almost always nothing: the next commit ends this read
+            self.session.commit()
         self._drop_marks()
 
     def _drop_marks(self) -> None:
