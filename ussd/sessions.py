@@ -149,11 +149,16 @@ class SessionStore:
                  resume_ttl: int = 300) -> None:
         self.redis = redis
         self._secret = secret.encode()
+        self._text_mac = hmac.new(self._secret, b"ussd-text:", hashlib.sha256)  # copied per hash (see text_hash)
         self.ttl, self.final_ttl, self.resume_ttl = ttl, final_ttl, resume_ttl
         self._link = _Link(redis)
 
     def text_hash(self, text: str) -> str:
-        return hmac.digest(self._secret, b"ussd-text:" + text.encode(), "sha256").hex()[:32]
+        """HMAC-SHA256 of the hop's text (which may hold a PIN) under the secret; a copy of an HMAC
+        that has the key and prefix already is the same digest, made without setting up the key."""
+        mac = self._text_mac.copy()
+        mac.update(text.encode())
+        return mac.hexdigest()[:32]
 
     def begin(self, session_id: str, resume_id: str | None) -> Begin:
         token = os.urandom(16).hex()
