@@ -47,7 +47,6 @@ LUA_SCRIPT = ROOT / "bench" / "wrk" / "ussd.lua"
 OUT_FILE = ROOT / "bench" / "out" / "ussd.json"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 # The targets, per concurrency: Minerline against the bare endpoint in the same run.
 MIN_THROUGHPUT_RATIO = 0.5
 MAX_P99_RATIO = 2.0
@@ -103,12 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     # A SIGTERM (a CI timeout, say) unwinds like Ctrl+C, so the servers are stopped.
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    problem = _check_tools(args)
-    if problem:
-        print(f"bench: {problem}", file=sys.stderr)
-        return 2
     workdir = Path(tempfile.mkdtemp(prefix="minerline-bench-"))
+    redis_server: subprocess.Popen[bytes] | None = None
     try:
+        if args.redis_url is None:
+            redis_server, args.redis_url = _start_redis(workdir)
+        problem = _check_tools(args)
+        if problem:
+            print(f"bench: {problem}", file=sys.stderr)
+            return 2
         return _run(args, workdir)
     except KeyboardInterrupt:
         print("\nbench: interrupted; servers stopped", file=sys.stderr)
@@ -117,7 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     finally:
-        _flush_redis(args.redis_url)
+        if args.redis_url:
+            _flush_redis(args.redis_url)
+        if redis_server is not None:
+            redis_server.terminate()
+            try:
+                redis_server.wait(STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                redis_server.kill()
         if args.keep:
             print(f"bench: kept {workdir}")
         else:
@@ -149,7 +158,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=4, help="gunicorn --threads per worker (gthread)")
     p.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS),
                    help="which servers to measure (the ratios need both)")
-    p.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="a spare Redis database: it is flushed")
+    p.add_argument("--redis-url", help="a spare Redis database, flushed, e.g. redis://127.0.0.1:6379/13 (TCP); "
+                   "default: a redis-server of the bench's own on a Unix socket in its temporary directory")
     p.add_argument("--out", type=Path, default=OUT_FILE, help="where the JSON figures go")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server logs)")
     args = p.parse_args(argv)
@@ -159,7 +169,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--concurrency must be 1..500")
     if not 1 <= args.workers <= 64 or not 1 <= args.threads <= 64:
         p.error("--workers and --threads must be 1..64")
-    if urllib.parse.urlsplit(args.redis_url).hostname not in ("127.0.0.1", "localhost", "::1"):
+    url = urllib.parse.urlsplit(args.redis_url or "unix:")
+    if url.scheme != "unix" and url.hostname not in ("127.0.0.1", "localhost", "::1"):
         p.error("--redis-url must be on this machine: the bench flushes it")
     return args
 
@@ -168,11 +179,29 @@ def _gunicorn() -> Path:
     return Path(sys.executable).parent / "gunicorn"
 
 
+def _start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes] | None, str | None]:
+    """A redis-server of the bench's own, on a Unix socket only (as on one machine: DESIGN's "One
+    machine", where the web processes and Redis share a host); (None, None) if there is none."""
+    if shutil.which("redis-server") is None:
+        return None, None
+    sock = workdir / "redis.sock"
+    proc = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
+         "--save", "", "--appendonly", "no", "--dir", str(workdir), "--logfile", str(workdir / "redis.log")],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + READY_SECONDS
+    while not sock.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc, f"unix://{sock}?db=0"
+
+
 def _check_tools(args: argparse.Namespace) -> str | None:
     if shutil.which("wrk") is None:
         return "wrk is not installed (apt-get install wrk)"
     if not _gunicorn().exists():
         return f"no gunicorn next to {sys.executable}; run with the project's .venv/bin/python (make bench-ussd)"
+    if args.redis_url is None:
+        return "no redis-server on PATH to start (apt-get install redis-server), and no --redis-url given"
     from redis import Redis
 
     try:
@@ -193,6 +222,8 @@ def _run(args: argparse.Namespace, workdir: Path) -> int:
           + (f" --threads {args.threads}" if args.worker_class == "gthread" else "")
           + f" for each server; wrk -t N -c N, {args.rounds} x {args.duration}s per server at N in "
           + ", ".join(map(str, args.concurrency)))
+    print(f"bench: Redis at {args.redis_url}"
+          + (" (a Unix socket: Redis on the same host)" if args.redis_url.startswith("unix:") else " (TCP)"))
 
     rounds: list[Measurement] = []
     with contextlib.ExitStack() as stack:
