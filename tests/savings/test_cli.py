@@ -87,7 +87,7 @@ def test_create_group_uses_the_usual_settings_and_today_by_default(runner, runti
     with runtime.sessions() as db:
         group = db.scalars(select(SavingsGroup)).one()
         assert (group.interest_percent, group.loan_multiple, group.social_fund_amount) == (10, 3, 0)
-        assert group.cycle_start == utcnow().date()
+        assert group.cycle_start == runtime.settings.local_date()  # today in Uganda, not in UTC
 
 
 def test_create_group_skips_members_already_in_a_group_and_says_so(runner, runtime, members):

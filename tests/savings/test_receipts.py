@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from menus.catalog import Catalogs
 from menus.receipts import Balances, receipt_text
-from models import EntryKind, GroupMembership, LedgerEntry, Member, OutboxMessage, PinState, SavingsGroup, utcnow
+from models import EntryKind, GroupMembership, LedgerEntry, Member, OutboxMessage, PinState, SavingsGroup
 from models.ledger import record_entry
 from receipts import queue_receipt
 from sms.outbox import enqueue_send
@@ -56,7 +56,7 @@ def test_a_receipt_shows_the_balances_after_the_entry(runtime, catalogs, ids):
     _record_and_queue(runtime, catalogs, gm_id, EntryKind.SOCIAL_FUND, amount=500)
     outbox_id = _record_and_queue(runtime, catalogs, gm_id, EntryKind.LOAN, amount=6000)
     row = _outbox(runtime, outbox_id)
-    stamp = utcnow().date().strftime("%d/%m")
+    stamp = runtime.settings.local_date().strftime("%d/%m")  # the day in Uganda
     # 5 shares of 2,000; a 6,000 loan for a month at 10% owes 6,600.
     assert row.text == f"Minerline {stamp}: loan 6,000 recorded for you. Savings 10,000. Loan 6,600. Social fund 500."
     assert (row.phone, row.purpose, row.member_id) == ("+256700000101", "receipt", member_id)
@@ -82,7 +82,7 @@ def test_a_receipt_is_in_the_members_language(runtime, catalogs, ids):
         db.get(Member, member_id).language = "sw"
     text = _outbox(runtime, _record_and_queue(runtime, catalogs, gm_id, EntryKind.SHARES, shares=1)).text
     assert text == receipt_text(catalogs.translator("sw"), kind="shares", shares=1, amount=2000,
-                                balances=Balances(2000, 0, 0), day=utcnow().date(), discreet=False,
+                                balances=Balances(2000, 0, 0), day=runtime.settings.local_date(), discreet=False,
                                 service_code="*384*44#")
 
 

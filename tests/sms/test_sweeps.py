@@ -48,6 +48,24 @@ def test_retry_that_comes_due_is_queued_by_the_sweep(queue_sms, runtime, send_no
     assert rows(ids)[0].status is OutboxStatus.ACCEPTED and sandbox.accepted_count(A) == 1
 
 
+def test_a_retry_of_a_row_the_sweep_queued_is_queued_again_when_due(queue_sms, runtime, send_now, rows, sandbox):
+    # The sweep marks the rows it queues so that it does not queue them twice; a job that puts a
+    # row back to pending must drop that mark, or the retry would wait for the mark to expire.
+    sandbox.behave(fail_next=1)
+    ids = queue_sms([A, B], enqueue=False)
+    t0 = utcnow()
+    assert sweep(runtime, now=t0)["requeued"] == 2
+    (job,) = runtime.queue().jobs
+    runtime.queue().empty()
+    send_now(job.args[0], t0)  # the gateway answers 500: both go back to pending, to try again later
+    assert [r.status for r in rows(ids)] == [OutboxStatus.PENDING, OutboxStatus.PENDING]
+    later = t0 + timedelta(seconds=2)
+    assert sweep(runtime, now=later)["requeued"] == 2
+    (job,) = runtime.queue().jobs
+    send_now(job.args[0], later)
+    assert sandbox.accepted_count(A) == 1 and sandbox.accepted_count(B) == 1
+
+
 def test_run_sweep_is_a_job_using_the_worker_runtime(runtime):
     with runtime_scope(runtime):
         counts = run_sweep()
