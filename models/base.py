@@ -71,12 +71,18 @@ def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
     return "+" + compiler.process(element.column, **kw)
 
 
+@compiles(Unindexed, "postgresql")
+def _unindexed_postgresql(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return "(" + compiler.process(element.column, **kw) + " || '')"
+
+
 def unindexed(column: ColumnElement[Any]) -> Unindexed:
-    """``column`` in a WHERE clause that SQLite must not answer from an index on it.
+    """``column`` (a string column) in a WHERE clause that the database must not answer from an index on it.
 
     SQLite has no statistics unless ANALYZE ran, and given ``id IN (...) AND status = ?`` it picks the
     index on status and scans every row of that status (a broadcast's 10,000 pending rows, for each
     batch of 100) over the primary key. A unary ``+`` is SQLite's documented way to disqualify a term
-    from index use; PostgreSQL, which plans from statistics, gets the column unchanged.
+    from index use. PostgreSQL made the same choice during a broadcast (statistics from before its rows
+    came in, and an index still holding every dead row version); ``column || ''`` stops it there.
     """
     return Unindexed(column)
