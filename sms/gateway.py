@@ -15,6 +15,7 @@ import enum
 import json
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -193,6 +194,7 @@ class Gateway:
         return parse_response(body)
 
 
+@lru_cache(maxsize=65536)  # a send job asks for each of its numbers; the SDK's check is a regular expression
 def is_sendable(number: str) -> bool:
     """Would the SDK send to ``number``? It refuses anything but ``+`` and digits, before any request."""
     return bool(number) and validate_phone(number)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Callable
 
 from sqlalchemy import Column, Connection
@@ -146,18 +147,15 @@ def update_outcomes(connection: Connection, token: str, columns: tuple[str, ...]
 
     A value that every row shares (a status, the time sent, the cost of a broadcast's messages) is
     bound once; only the others (the message id) go in the VALUES list, row by row."""
-    first = rows[0][1]
-    same = tuple(name for name in columns if all(values[name] == first[name] for _id, values in rows))
+    # Column by column (list.count compares in C): a call's rows are 100, its columns about 10.
+    by_column = {name: [values[name] for _id, values in rows] for name in columns}
+    same = tuple(name for name in columns if by_column[name].count(by_column[name][0]) == len(rows))
     varying = tuple(name for name in columns if name not in same)
     sql, same_processors, varying_processors, stamp = _outcome_sql(same, varying, len(rows), connection.dialect)
-    params: list[Any] = []
-    if varying:
-        pairs = list(zip(varying, varying_processors, strict=True))
-        for row_id, values in rows:
-            params.append(row_id)
-            params.extend(_apply(process, values[name]) for name, process in pairs)
-    else:
-        params.extend(row_id for row_id, _values in rows)
-    params.extend(_apply(process, first[name]) for name, process in zip(same, same_processors, strict=True))
+    lists: list[list[Any]] = [[row_id for row_id, _values in rows]]
+    for name, process in zip(varying, varying_processors, strict=True):
+        lists.append(by_column[name] if process is None else [process(value) for value in by_column[name]])
+    params: list[Any] = list(chain.from_iterable(zip(*lists, strict=True)))  # id, varying... row by row
+    params.extend(_apply(process, by_column[name][0]) for name, process in zip(same, same_processors, strict=True))
     params.extend((_apply(stamp, now), token))
     return len(connection.exec_driver_sql(sql, tuple(params)).fetchall())

@@ -404,27 +404,34 @@ def _record(session: Session, answered: _Answer, intervals: tuple[int, ...], clo
     missing: list[_Claimed] = []
     writes: list[tuple[int, dict[str, Any], str]] = []
     now = clock()
+    # Most rows of a call share everything but the message id: their values are made once.
+    shared: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = {}
     for row in rows:
         result = by_number.get(row.phone)
-        if result is None or result.outcome is Outcome.UNKNOWN:
+        outcome = result.outcome if result is not None else Outcome.UNKNOWN
+        if result is None or outcome is Outcome.UNKNOWN:
             missing.append(row)
             continue
-        values: dict[str, Any] = dict(
-            at_status_code=result.status_code, at_status=result.status[:48], at_message_id=result.message_id,
-            cost=result.cost, sent_at=now, lease_until=None,
-        )
-        if result.parts:
-            values["parts"] = result.parts
-        if result.outcome is Outcome.ACCEPTED:
-            values.update(status=OutboxStatus.ACCEPTED, attempts=row.attempts + 1, last_error=None)
-            label = "accepted"
-        elif result.outcome is Outcome.PERMANENT:
-            values.update(status=OutboxStatus.FAILED, attempts=row.attempts + 1, last_error=result.status[:200])
-            label = "failed"
-        else:
-            retry, label = retry_values(row.attempts, intervals, now, result.status or str(result.status_code))
-            values.update(retry)
-        writes.append((row.id, values, label))
+        kind = (result.status_code, result.status, result.cost, result.parts, outcome, row.attempts)
+        if kind not in shared:
+            values: dict[str, Any] = dict(
+                at_status_code=result.status_code, at_status=result.status[:48], cost=result.cost, sent_at=now,
+                lease_until=None,
+            )
+            if result.parts:
+                values["parts"] = result.parts
+            if outcome is Outcome.ACCEPTED:
+                values.update(status=OutboxStatus.ACCEPTED, attempts=row.attempts + 1, last_error=None)
+                label = "accepted"
+            elif outcome is Outcome.PERMANENT:
+                values.update(status=OutboxStatus.FAILED, attempts=row.attempts + 1, last_error=result.status[:200])
+                label = "failed"
+            else:
+                retry, label = retry_values(row.attempts, intervals, now, result.status or str(result.status_code))
+                values.update(retry)
+            shared[kind] = values, label
+        values, label = shared[kind]
+        writes.append((row.id, {**values, "at_message_id": result.message_id}, label))
         if result.message_id:
             # Reports stored for an id whose row we did not write (claim lost) simply stay unmatched.
             message_ids.append(result.message_id)
