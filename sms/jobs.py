@@ -50,6 +50,8 @@ OPT_OUT_EXEMPT = frozenset({"receipt", "rights", "wages", "reply"})
 
 # Rows claimed longer ago than this (a slow call before theirs) get their lease renewed before the call.
 _RENEW_AFTER = 5.0
+# Message ids recorded (and committed) before the job looks for delivery reports that came first.
+_CHECK_REPORTS_EVERY = 10 * BATCH_SIZE
 
 
 @dataclass
@@ -136,6 +138,7 @@ class _SendJob:
         self.claimed = 0
         self.in_flight: tuple[Future[_Answer], _Chunk] | None = None
         self.answered: _Answer | None = None  # back from the gateway, not yet committed
+        self.unchecked: list[str] = []  # message ids committed, not yet looked up in stored reports
 
     def run(self, gateway: Gateway) -> Counter[str]:
         # One connection for the whole job, so that what checkpoint_after sets holds for every commit.
@@ -187,7 +190,7 @@ class _SendJob:
         self.ready.clear()
         session.commit()
         self.answered = None
-        self._after_commit(message_ids)
+        self._after_commit(message_ids, last=True)
 
     def _claim_next(self) -> None:
         """Claim slices until there is a call to make or nothing left; the caller commits."""
@@ -204,10 +207,16 @@ class _SendJob:
         return _record(self.session, self.answered, self.settings.sms_retry_intervals, self.clock, self.counts,
                        self.unmark)
 
-    def _after_commit(self, message_ids: list[str]) -> None:
+    def _after_commit(self, message_ids: list[str], last: bool = False) -> None:
         # Reports can beat our commit; the callback matches after storing, we after committing, so
-        # one of the two always sees the other. Both run after a commit for that reason.
-        matched = apply_stored_reports(self.session, message_ids, self.settings.sms_lease_seconds)
+        # one of the two always sees the other. Both run after a commit for that reason. A report
+        # that beats the commit is rare (they come seconds later), so the ids are asked after about
+        # ten calls at a time, and at the end.
+        self.unchecked.extend(message_ids)
+        matched = 0
+        if self.unchecked and (last or len(self.unchecked) >= _CHECK_REPORTS_EVERY):
+            matched = apply_stored_reports(self.session, self.unchecked, self.settings.sms_lease_seconds)
+            self.unchecked = []
         if self.counts["unknown"]:
             matched += match_orphan_reports(self.session, self.settings.sms_lease_seconds, self.clock())
         if matched:  # almost always nothing: the next commit ends this read
