@@ -43,7 +43,7 @@ def checkpoint_after(connection: Connection) -> Iterator[None]:
     """SQLite in WAL mode: no checkpoint in this connection's commits inside the block, one after it.
 
     By default SQLite copies the write-ahead log back into the database (a checkpoint, with an fsync)
-    in whichever commit finds the log past 1,000 pages. A send job commits twice per API call, and
+    in whichever commit finds the log past 1,000 pages. A send job commits after every API call, and
     the outbox rows and indexes it writes are mostly the same pages from one commit to the next: one
     checkpoint at the end copies each page once, where checkpoints along the way copy it again and
     again and stall the commit that happens to run them. Other connections keep checkpointing as

@@ -35,10 +35,14 @@ class MinerlineWorker(_RuntimeMixin, Worker):
     def fork_work_horse(self, job, queue):  # type: ignore[no-untyped-def]
         # Everything the worker holds before the fork (the app, SQLAlchemy, the SDK: over 100,000
         # objects) goes to the collector's permanent generation, as Python's gc.freeze docs advise
-        # before a fork: a work horse's full collections then skip it (one took 60 ms in the middle
-        # of a broadcast's calls) and leave its pages shared with the parent.
+        # before a fork: the work horse's full collections then skip it (one took 60 ms in the middle
+        # of a broadcast's calls) and leave its pages shared with the parent. The parent takes them
+        # back right after (the horse never returns here), so its own garbage is still collected.
         gc.freeze()
-        return super().fork_work_horse(job, queue)
+        try:
+            return super().fork_work_horse(job, queue)
+        finally:
+            gc.unfreeze()
 
 
 class MinerlineSimpleWorker(_RuntimeMixin, SimpleWorker):
