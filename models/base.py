@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
 
 
 class Unindexed(ColumnElement[Any]):
-    """A column that SQLite's planner must not look up by an index (see ``unindexed``)."""
+    """A string column that the planner must not look up by an index (see ``unindexed``)."""
 
     inherit_cache = True
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # so statements stay cached
@@ -61,19 +61,18 @@ class Unindexed(ColumnElement[Any]):
         self.type = column.type
 
 
+def unindexed_sql(dialect_name: str, column: str) -> str:
+    """The SQL of ``unindexed`` for a column already written out (driver-level SQL uses it too)."""
+    if dialect_name == "sqlite":
+        return f"+{column}"
+    if dialect_name == "postgresql":
+        return f"({column} || '')"
+    return column
+
+
 @compiles(Unindexed)
 def _unindexed(element: Unindexed, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.column, **kw)
-
-
-@compiles(Unindexed, "sqlite")
-def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
-    return "+" + compiler.process(element.column, **kw)
-
-
-@compiles(Unindexed, "postgresql")
-def _unindexed_postgresql(element: Unindexed, compiler: Any, **kw: Any) -> str:
-    return "(" + compiler.process(element.column, **kw) + " || '')"
+    return unindexed_sql(compiler.dialect.name, compiler.process(element.column, **kw))
 
 
 def unindexed(column: ColumnElement[Any]) -> Unindexed:

@@ -27,6 +27,7 @@ from sqlalchemy import Column, Connection
 from sqlalchemy.engine import Dialect
 
 from models import DeliveryReport, Member, OutboxMessage, OutboxStatus
+from models.base import unindexed_sql
 
 __all__ = ["claim_rows", "opted_out_phones", "any_unmatched_report", "update_outcomes"]
 
@@ -49,8 +50,7 @@ def _plus(dialect: Dialect) -> str:
 
 def _status(dialect: Dialect, table: str = "") -> str:
     """The status column where the planner must not use an index on it (see the module doc)."""
-    column = f"{table}.status" if table else "status"
-    return f"+{column}" if dialect.name == "sqlite" else f"({column} || '')"
+    return unindexed_sql(dialect.name, f"{table}.status" if table else "status")
 
 
 def _processor(column: Column[Any], dialect: Dialect) -> Processor:
