@@ -25,9 +25,8 @@ class OutboxStatus(str, enum.Enum):
 
 FINAL_STATUSES = frozenset({OutboxStatus.DELIVERED, OutboxStatus.FAILED, OutboxStatus.SKIPPED})
 
-# The conditions of the partial indexes below. A query that wants ix_outbox_unknown_phone compares
+# The condition of the partial index below. A query that wants ix_outbox_unknown_phone compares
 # status with UNKNOWN_LITERAL, not a bound parameter: SQLite plans before it sees parameters.
-_KNOWN_ID = text("at_message_id IS NOT NULL")
 _UNKNOWN = text(f"status = '{OutboxStatus.UNKNOWN.value}'")
 UNKNOWN_LITERAL = literal_column(f"'{OutboxStatus.UNKNOWN.value}'")
 
@@ -36,10 +35,13 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
-        # Partial: a send writes every row twice, and these lookups only want some rows (migration 0005).
-        # Queries must name the condition as written here (status = 'unknown' as a literal, see
-        # UNKNOWN_LITERAL) for SQLite to use them.
-        Index("ix_outbox_at_message_id", "at_message_id", sqlite_where=_KNOWN_ID, postgresql_where=_KNOWN_ID),
+        # A delivery report's row: by number, then message id (sms.callbacks). Not an index on message
+        # ids: they come back during the send, in random order, and each call of 100 would write 100
+        # of its pages (migration 0006). A number is written once, when the message is queued.
+        Index("ix_outbox_phone", "phone"),
+        # Partial: a send writes every row twice, and this lookup only wants unknown rows (migration
+        # 0005). Queries must name the condition as written here (status = 'unknown' as a literal,
+        # see UNKNOWN_LITERAL) for SQLite to use it.
         Index("ix_outbox_unknown_phone", "phone", sqlite_where=_UNKNOWN, postgresql_where=_UNKNOWN),
         # The retention sweep looks for rows not yet redacted, oldest first.
         Index("ix_outbox_retention", "redacted_at", "created_at"),

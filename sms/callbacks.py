@@ -143,15 +143,20 @@ def record_delivery_report(session: Session, incoming: IncomingReport, lease_sec
 def match_report(session: Session, report: DeliveryReport, lease_seconds: int) -> OutboxMessage | None:
     """Find the report's outbox row and apply the report to it; the caller commits.
 
-    By message id first. Otherwise an 'unknown' row for the same number that may have been sent by then:
-    its outcome became unknown at or before the report (``unknown_since``), or its last claim started
-    at or before it (``lease_until - lease``; the report can beat the timeout). Earliest first.
+    By number and message id first (the index is on the number: see ``models.outbox``). Otherwise an
+    'unknown' row for the same number that may have been sent by then: its outcome became unknown at
+    or before the report (``unknown_since``), or its last claim started at or before it
+    (``lease_until - lease``; the report can beat the timeout). Earliest first. A report without a
+    number (the gateway always sends one) is kept, unmatched.
     """
+    if not report.phone:
+        return None
     row = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.at_message_id == report.message_id)
+        select(OutboxMessage)
+        .where(OutboxMessage.phone == report.phone, OutboxMessage.at_message_id == report.message_id)
         .order_by(OutboxMessage.id).limit(1)
     ).first()
-    if row is None and report.phone:
+    if row is None:
         at = report.received_at
         row = session.scalars(
             select(OutboxMessage)
@@ -215,7 +220,8 @@ def match_orphan_reports(session: Session, lease_seconds: int, now: datetime | N
     since = (now or utcnow()) - ORPHAN_WINDOW
     unmatched = (DeliveryReport.outbox_id.is_(None), DeliveryReport.received_at >= since)
     by_id = select(DeliveryReport.id).join(
-        OutboxMessage, OutboxMessage.at_message_id == DeliveryReport.message_id).where(*unmatched)
+        OutboxMessage, (OutboxMessage.phone == DeliveryReport.phone)
+        & (OutboxMessage.at_message_id == DeliveryReport.message_id)).where(*unmatched)
     by_phone = select(DeliveryReport.id).join(
         OutboxMessage, OutboxMessage.phone == DeliveryReport.phone
     ).where(*unmatched, OutboxMessage.status == UNKNOWN_LITERAL)

@@ -89,6 +89,21 @@ def test_report_for_a_message_we_never_sent_is_kept_unmatched(client, runtime):
     assert report.outbox_id is None and report.phone == A and report.network_code == "64110"
 
 
+def test_a_report_changes_only_the_message_of_its_own_number(queue_sms, work, rows, sandbox, client, runtime):
+    ids = queue_sms([A, B])
+    work()
+    to_a, to_b = rows(ids)
+    assert _report(client, to_a.at_message_id, "Failed", phone=B).status_code == 200  # A's id, B's number
+    assert client.post("/sms/delivery", data={"id": to_a.at_message_id, "status": "Rejected"}).status_code == 200
+    assert [row.status for row in rows(ids)] == [OutboxStatus.ACCEPTED, OutboxStatus.ACCEPTED]
+    assert _report(client, to_a.at_message_id, "Success", phone=A).status_code == 200
+    assert _report(client, to_b.at_message_id, "Success", phone=B).status_code == 200
+    assert [row.status for row in rows(ids)] == [OutboxStatus.DELIVERED, OutboxStatus.DELIVERED]
+    with runtime.sessions() as session:
+        kept = session.scalars(select(DeliveryReport).where(DeliveryReport.outbox_id.is_(None))).all()
+    assert sorted(report.status for report in kept) == ["Failed", "Rejected"]  # stored, matched to nothing
+
+
 def test_report_without_id_or_status_is_refused_with_a_reason(client, runtime):
     resp = client.post("/sms/delivery", data={"status": "Success", "phoneNumber": A})
     assert resp.status_code == 400 and b"id and status are required" in resp.data
