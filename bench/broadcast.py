@@ -158,7 +158,7 @@ def _profile(env: dict[str, str], members: int) -> dict[str, float]:
     jobs = share(r"sms/jobs\.py:send_rows$")
     # The API call runs on the job's call thread, which cProfile does not follow: what the job's own
     # thread spends waiting for its answer is the part of the call that nothing else overlapped.
-    http = share(r"concurrent/futures/_base\.py:result$")
+    http = share(r"<method 'get' of '_queue\.SimpleQueue' objects>$")
     # Every statement, ORM or Core, goes through Connection._execute_context; commits are on top.
     database = share(r"sqlalchemy/engine/base\.py:_execute_context$") + share(r"sqlalchemy/orm/session\.py:commit$")
     runtime.close()

@@ -6,19 +6,22 @@ lease) and commits before calling the gateway, so a second job for the same ids,
 second worker finds nothing to claim. Every later write names the claim token and the status
 'sending': a row whose lease ran out (the sweep made it 'unknown') is never overwritten.
 
-One call is in flight at a time, as if the calls were made one after another; the job's own database
-work for the calls before and after it is done while it waits (see ``send_rows``).
+One call is in flight at a time, made by a call thread that goes from one call straight to the next;
+the job's own thread does the database work for the calls before and after it meanwhile (see
+``send_rows``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple
 
 from rq import get_current_job
@@ -50,11 +53,14 @@ OPT_OUT_EXEMPT = frozenset({"receipt", "rights", "wages", "reply"})
 
 # Rows claimed longer ago than this (a slow call before theirs) get their lease renewed before the call.
 _RENEW_AFTER = 5.0
+# Chunks handed to the call thread at a time, claimed and committed: the one in flight and two more, so
+# that it has the next at hand even when an answer took longer than usual to record.
+_IN_HAND = 3
 # Message ids recorded (and committed) before the job looks for delivery reports that came first.
 _CHECK_REPORTS_EVERY = 10 * BATCH_SIZE
 
 
-@dataclass
+@dataclass(eq=False)  # each chunk is itself: compared (found in a list) by identity
 class _Chunk:
     """Rows of one text claimed under ``token``, for one API call."""
 
@@ -62,15 +68,19 @@ class _Chunk:
     text: str
     rows: list[_Claimed]
     claimed_at: float  # time.monotonic() of the claim
+    renewed: bool = False  # its lease was renewed since (after a slow call before it)
 
 
 @dataclass
 class _Answer:
-    """What one API call came back with: results, or the exception it raised."""
+    """What the call thread did with a chunk: its call's results or the exception the call raised;
+    or, with ``sent`` false, no call (``stale``: its lease must be renewed first)."""
 
     chunk: _Chunk
     results: list[RecipientResult] | None
     error: Exception | None = None
+    sent: bool = True
+    stale: bool = False
 
 
 class _Claimed(NamedTuple):
@@ -101,8 +111,9 @@ def send_rows(runtime: Runtime, ids: list[int], now: datetime | None = None,
     unknown, skipped, and calls (API calls made).
 
     The ids are claimed BATCH_SIZE at a time, just before they are needed, and one API call is in
-    flight at a time, on a thread of its own: while it waits for the gateway, this thread records the
-    answer to the call before and claims the rows for the call after (one commit for both).
+    flight at a time, on a thread of its own that always has the next call's rows claimed and
+    committed in hand: while it calls the gateway, this thread records the answer to the call before
+    and claims the rows for the one after that (one commit for both).
 
     ``deadline`` (``time.monotonic()``): no call starts after it; rows not sent by then go back to
     pending for the sweep. Should the job fail (a database error, RQ's timeout), it records what it
@@ -124,77 +135,105 @@ def _worst_call(settings: Settings) -> float:
 
 
 class _SendJob:
-    """One run of ``send_rows``: its slices of ids, the calls ready to make, the one in flight."""
+    """One run of ``send_rows``: its slices of ids, the calls claimed and handed to the call thread.
+
+    The call thread (``_calls``) takes chunks from ``to_send`` and makes their calls one after another;
+    each chunk handed over comes back on ``answers`` exactly once: answered, stale (claimed so long
+    ago that its lease needs renewing first) or unsent (out of time, or the job is failing). The job's
+    own thread keeps ``_IN_HAND`` chunks handed over, so the call thread goes from one call straight
+    to the next, and does all the database work: claims, renewals, recording the answers.
+    """
 
     def __init__(self, runtime: Runtime, ids: list[int], clock: Callable[[], datetime],
                  deadline: float | None) -> None:
         self.runtime, self.settings, self.clock, self.deadline = runtime, runtime.settings, clock, deadline
         self.counts: Counter[str] = Counter()
         self.slices = deque(ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
-        self.ready: deque[_Chunk] = deque()  # claimed, not yet sent
-        self.next: _Chunk | None = None  # taken from ready, about to be sent
+        self.ready: deque[_Chunk] = deque()  # claimed and committed, not handed over yet
+        self.out: list[_Chunk] = []  # handed to the call thread, not come back yet
+        self.to_send: SimpleQueue[_Chunk | None] = SimpleQueue()
+        self.answers: SimpleQueue[_Answer] = SimpleQueue()
+        self.failing = False  # set by the job's thread: the call thread sends nothing more
         # Back to pending (a retry, given back), their sweep marks not dropped yet (see _drop_marks).
         self.unmark: list[int] = []
         self.claimed = 0
-        self.in_flight: tuple[Future[_Answer], _Chunk] | None = None
-        self.answered: _Answer | None = None  # back from the gateway, not yet committed
+        self.answered: list[_Answer] = []  # back from the gateway, not yet committed
         self.unchecked: list[str] = []  # message ids committed, not yet looked up in stored reports
 
     def run(self, gateway: Gateway) -> Counter[str]:
+        caller = threading.Thread(target=self._calls, args=(gateway,), name="sms-call", daemon=True)
         # One connection for the whole job, so that what checkpoint_after sets holds for every commit.
         with (self.runtime.engine.connect() as connection, checkpoint_after(connection),
-              self.runtime.sessions(bind=connection) as session,
-              ThreadPoolExecutor(1, thread_name_prefix="sms-call") as caller):
+              self.runtime.sessions(bind=connection) as session):
             self.session = session
+            caller.start()
             try:
-                self._loop(gateway, caller)
+                self._loop()
             except BaseException:
                 self._after_failure()
                 raise
+            finally:
+                self.to_send.put(None)
+        caller.join(_worst_call(self.settings))
         return self.counts
 
     def _time_left(self) -> bool:
         return self.deadline is None or time.monotonic() < self.deadline
 
-    def _loop(self, gateway: Gateway, caller: ThreadPoolExecutor) -> None:
+    def _calls(self, gateway: Gateway) -> None:
+        """The call thread: one call at a time, each chunk's answer (or why it was not sent) back."""
+        while (chunk := self.to_send.get()) is not None:
+            if self.failing or not self._time_left():
+                self.answers.put(_Answer(chunk, None, sent=False))
+            elif not chunk.renewed and time.monotonic() - chunk.claimed_at > _RENEW_AFTER:
+                self.answers.put(_Answer(chunk, None, sent=False, stale=True))
+            else:
+                self.answers.put(_call(gateway, chunk))
+
+    def _loop(self) -> None:
         session = self.session
-        while self._time_left():
-            if not self.ready:
-                if not self.slices:
-                    break
-                self._claim_next()
-                session.commit()
-                continue
-            chunk = self.next = self.ready.popleft()
-            if time.monotonic() - chunk.claimed_at > _RENEW_AFTER:
-                # Claimed a while ago (a slow call before it): renew the lease first.
-                chunk.rows = _renew(session, chunk.token, chunk.rows, self.settings.sms_lease_seconds, self.clock())
-                session.commit()
-                if not chunk.rows:
-                    continue
-            self.counts["calls"] += 1
-            self.in_flight = (caller.submit(_call, gateway, chunk), chunk)
-            self.next = None
-            # The claim first: it lets go of the interpreter lock sooner (its statement needs little
-            # Python to build), and the call thread needs the lock to make its request.
+        while True:
             if self._time_left():
                 self._claim_next()
+            else:  # out of time: what is not handed over goes back to pending for the sweep
+                self._give_back(list(self.ready))
+                self.ready.clear()
             message_ids = self._record_answered()
             session.commit()
-            self.answered = None
-            self._after_commit(message_ids)
-            self.answered = self.in_flight[0].result()
-            self.in_flight = None
-        message_ids = self._record_answered()
-        self._give_back(list(self.ready))  # out of time: the sweep queues them again
-        self.ready.clear()
-        session.commit()
-        self.answered = None
-        self._after_commit(message_ids, last=True)
+            self.answered.clear()
+            while self.ready and len(self.out) < _IN_HAND and self._time_left():
+                self.out.append(self.ready[0])
+                self.to_send.put(self.ready.popleft())
+            done = not self.out
+            self._after_commit(message_ids, last=done)
+            if done:
+                return
+            self._take(self.answers.get())
+            with suppress(Empty):  # and any others already back: recorded in the same commit
+                while True:
+                    self._take(self.answers.get_nowait())
+
+    def _take(self, answer: _Answer) -> None:
+        """An answer from the call thread, kept to be recorded. A stale chunk gets its lease renewed
+        (committed at once) and waits to be handed over again; an unsent one goes back to pending."""
+        chunk = answer.chunk
+        self.out.remove(chunk)
+        if answer.sent:
+            self.counts["calls"] += 1
+            self.answered.append(answer)
+            return
+        if answer.stale:  # claimed a while ago (a slow call before it): renew the lease first (rare)
+            chunk.rows = _renew(self.session, chunk.token, chunk.rows, self.settings.sms_lease_seconds, self.clock())
+            self.session.commit()  # at once: the sweep may be waiting to write
+            chunk.renewed = True
+            if chunk.rows:
+                self.ready.appendleft(chunk)
+        else:
+            self._give_back([chunk])
 
     def _claim_next(self) -> None:
-        """Claim slices until there is a call to make or nothing left; the caller commits."""
-        while not self.ready and self.slices:
+        """Claim slices until there are calls enough in hand or nothing left; the caller commits."""
+        while len(self.ready) + len(self.out) < _IN_HAND and self.slices:
             stamp, now = time.monotonic(), self.clock()  # the lease runs from here
             token, rows = _claim(self.session, self.slices.popleft(), self.settings.sms_lease_seconds, now)
             self.claimed += len(rows)
@@ -202,10 +241,11 @@ class _SendJob:
             self.ready.extend(_Chunk(token, text, chunk, stamp) for text, chunk in _chunks(keep))
 
     def _record_answered(self) -> list[str]:
-        if self.answered is None:
-            return []
-        return _record(self.session, self.answered, self.settings.sms_retry_intervals, self.clock, self.counts,
-                       self.unmark)
+        message_ids: list[str] = []
+        for answered in self.answered:
+            message_ids += _record(self.session, answered, self.settings.sms_retry_intervals, self.clock,
+                                   self.counts, self.unmark)
+        return message_ids
 
     def _after_commit(self, message_ids: list[str], last: bool = False) -> None:
         # Reports can beat our commit; the callback matches after storing, we after committing, so
@@ -249,19 +289,31 @@ class _SendJob:
     def _after_failure(self) -> None:
         """The job is failing: keep what is known. The answer in hand and the call in flight (waited
         for, within its timeouts) are recorded; rows claimed and never sent go back to pending."""
+        self.failing = True  # the call thread sends back whatever it takes from here on
         try:
-            self.session.rollback()
-            answers = [self.answered] if self.answered is not None else []
-            if self.in_flight is not None:
-                future, _chunk = self.in_flight
+            self.session.rollback()  # a claim not committed is undone: giving its rows back finds none
+            answers = list(self.answered)
+            unsent: list[_Chunk] = []
+            with suppress(Empty):
+                while (chunk := self.to_send.get_nowait()) is not None:  # never taken by the call thread
+                    self.out.remove(chunk)
+                    unsent.append(chunk)
+            waited = time.monotonic() + _worst_call(self.settings)
+            while self.out:
                 try:
-                    answers.append(future.result(timeout=_worst_call(self.settings)))
-                except Exception:  # noqa: BLE001 - still unanswered: its rows stay for the sweep
+                    answer = self.answers.get(timeout=max(0.0, waited - time.monotonic()))
+                except Empty:  # still unanswered: its rows stay for the sweep
                     log.warning("send job failing with a call unanswered")
+                    break
+                self.out.remove(answer.chunk)
+                if answer.sent:
+                    answers.append(answer)
+                else:
+                    unsent.append(answer.chunk)
             for answered in answers:
                 _record(self.session, answered, self.settings.sms_retry_intervals, self.clock, Counter(),
                         self.unmark)
-            self._give_back([*self.ready, *([self.next] if self.next else [])])
+            self._give_back([*unsent, *(chunk for chunk in self.ready if chunk not in self.out)])
             self.session.commit()
             self._drop_marks()
         except Exception:  # noqa: BLE001 - the job's own error is the one to raise

@@ -330,3 +330,31 @@ def test_a_job_starts_no_call_after_its_deadline_and_leaves_the_rest_pending(que
     assert counts["calls"] == 1 and counts["unknown"] == 100
     assert [sandbox.accepted_count(p) for p in phones] == [1] * 100 + [0] * 200
     assert {(r.status, r.attempts, r.claim_token) for r in rows(ids)[100:]} == {(OutboxStatus.PENDING, 0, None)}
+
+
+def test_the_next_calls_go_out_while_an_answer_is_still_being_recorded(queue_sms, runtime, sandbox, rows,
+                                                                       monkeypatch):
+    """The call thread has the next calls' rows claimed and committed in hand: a slow database while an
+    answer is recorded does not hold up the calls after it."""
+    import time
+
+    import sms.jobs as jobs
+
+    phones = [f"+256707{n:06d}" for n in range(400)]
+    ids = queue_sms(phones, enqueue=False)
+    record, seen_while_recording = jobs._record, []
+
+    def slow_record(*args, **kwargs):
+        if not seen_while_recording:  # the first answer: wait (up to 5 s) for the calls after it
+            deadline = time.monotonic() + 5
+            while len(sandbox.messaging_calls()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen_while_recording.append(len(sandbox.messaging_calls()))
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_record", slow_record)
+    counts = send_rows(runtime, ids)
+    assert seen_while_recording[0] >= 3  # calls 2 and 3 went out before call 1's answer was written
+    assert counts["accepted"] == 400 and counts["calls"] == 4
+    assert {r.status for r in rows(ids)} == {OutboxStatus.ACCEPTED}
+    assert [sandbox.accepted_count(p) for p in phones] == [1] * 400
