@@ -151,6 +151,7 @@ class _SendJob:
         self.slices = deque(ids[start:start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE))
         self.ready: deque[_Chunk] = deque()  # claimed and committed, not handed over yet
         self.out: list[_Chunk] = []  # handed to the call thread, not come back yet
+        self.settling: list[_Chunk] = []  # given back or being renewed, not committed yet
         self.to_send: SimpleQueue[_Chunk | None] = SimpleQueue()
         self.answers: SimpleQueue[_Answer] = SimpleQueue()
         self.failing = False  # set by the job's thread: the call thread sends nothing more
@@ -201,10 +202,16 @@ class _SendJob:
             message_ids = self._record_answered()
             session.commit()
             self.answered.clear()
+            self.settling.clear()
             while self.ready and len(self.out) < _IN_HAND and self._time_left():
                 self.out.append(self.ready[0])
                 self.to_send.put(self.ready.popleft())
             done = not self.out
+            if done and self.ready:  # the time ran out between the claim and the hand-over
+                self._give_back(list(self.ready))
+                self.ready.clear()
+                session.commit()
+                self.settling.clear()
             self._after_commit(message_ids, last=done)
             if done:
                 return
@@ -223,11 +230,13 @@ class _SendJob:
             self.answered.append(answer)
             return
         if answer.stale:  # claimed a while ago (a slow call before it): renew the lease first (rare)
+            self.settling.append(chunk)  # given back, should the renewal fail
             chunk.rows = _renew(self.session, chunk.token, chunk.rows, self.settings.sms_lease_seconds, self.clock())
-            self.session.commit()  # at once: the sweep may be waiting to write
             chunk.renewed = True
             if chunk.rows:
                 self.ready.appendleft(chunk)
+            self.session.commit()  # at once: the sweep may be waiting to write
+            self.settling.clear()
         else:
             self._give_back([chunk])
 
@@ -275,7 +284,10 @@ class _SendJob:
             self.unmark.clear()
 
     def _give_back(self, chunks: list[_Chunk]) -> None:
-        """Rows claimed but never sent go back to pending as they were (no attempt counted)."""
+        """Rows claimed but never sent go back to pending as they were (no attempt counted). Only rows
+        still 'sending' under the chunk's claim: giving back a chunk twice, or one whose answer was
+        recorded first, changes nothing. The chunks are kept in ``settling`` until the caller commits."""
+        self.settling.extend(chunks)
         for chunk in chunks:
             self.unmark.extend(r.id for r in chunk.rows)
             self.session.execute(
@@ -313,7 +325,8 @@ class _SendJob:
             for answered in answers:
                 _record(self.session, answered, self.settings.sms_retry_intervals, self.clock, Counter(),
                         self.unmark)
-            self._give_back([*unsent, *(chunk for chunk in self.ready if chunk not in self.out)])
+            # After the answers: what they recorded is no longer 'sending', and stays as recorded.
+            self._give_back([*unsent, *self.settling, *(chunk for chunk in self.ready if chunk not in self.out)])
             self.session.commit()
             self._drop_marks()
         except Exception:  # noqa: BLE001 - the job's own error is the one to raise

@@ -358,3 +358,44 @@ def test_the_next_calls_go_out_while_an_answer_is_still_being_recorded(queue_sms
     assert counts["accepted"] == 400 and counts["calls"] == 4
     assert {r.status for r in rows(ids)} == {OutboxStatus.ACCEPTED}
     assert [sandbox.accepted_count(p) for p in phones] == [1] * 400
+
+
+def test_rows_claimed_when_the_deadline_passes_go_back_to_pending_unsent(queue_sms, runtime, sandbox, rows,
+                                                                        monkeypatch):
+    import time
+
+    import sms.jobs as jobs
+
+    phones = [f"+256708{n:06d}" for n in range(300)]
+    ids = queue_sms(phones, enqueue=False)
+    claim = jobs._claim
+
+    def slow_claim(session, slice_ids, lease_seconds, now):
+        claimed = claim(session, slice_ids, lease_seconds, now)
+        time.sleep(0.4)  # the job's time runs out while it claims, before any call is handed over
+        return claimed
+
+    monkeypatch.setattr(jobs, "_claim", slow_claim)
+    counts = send_rows(runtime, ids, deadline=time.monotonic() + 0.2)
+    assert counts.get("calls", 0) == 0 and sandbox.messaging_calls() == []
+    assert {(r.status, r.attempts, r.claim_token) for r in rows(ids)} == {(OutboxStatus.PENDING, 0, None)}
+
+
+def test_a_renewal_that_fails_gives_its_rows_back_and_the_job_fails(queue_sms, runtime, sandbox, rows,
+                                                                   monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import sms.jobs as jobs
+
+    phones = [f"+256709{n:06d}" for n in range(200)]
+    ids = queue_sms(phones, enqueue=False)
+    monkeypatch.setattr(jobs, "_RENEW_AFTER", -1.0)  # every chunk is stale when the call thread takes it
+
+    def failing_renew(session, token, chunk, lease_seconds, now):
+        raise OperationalError("UPDATE outbox ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(jobs, "_renew", failing_renew)
+    with pytest.raises(OperationalError):
+        send_rows(runtime, ids)
+    assert sandbox.messaging_calls() == []  # nothing went out without a renewed lease
+    assert {(r.status, r.attempts, r.claim_token) for r in rows(ids)} == {(OutboxStatus.PENDING, 0, None)}
