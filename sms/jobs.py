@@ -192,26 +192,20 @@ class _SendJob:
                 self.answers.put(_call(gateway, chunk))
 
     def _loop(self) -> None:
-        session = self.session
         while True:
             if self._time_left():
                 self._claim_next()
-            else:  # out of time: what is not handed over goes back to pending for the sweep
-                self._give_back(list(self.ready))
-                self.ready.clear()
             message_ids = self._record_answered()
-            session.commit()
+            self._commit()
             self.answered.clear()
-            self.settling.clear()
             while self.ready and len(self.out) < _IN_HAND and self._time_left():
                 self.out.append(self.ready[0])
                 self.to_send.put(self.ready.popleft())
-            done = not self.out
-            if done and self.ready:  # the time ran out between the claim and the hand-over
+            if self.ready and not self._time_left():  # out of time: the sweep queues them again
                 self._give_back(list(self.ready))
                 self.ready.clear()
-                session.commit()
-                self.settling.clear()
+                self._commit()
+            done = not self.out
             self._after_commit(message_ids, last=done)
             if done:
                 return
@@ -235,10 +229,13 @@ class _SendJob:
             chunk.renewed = True
             if chunk.rows:
                 self.ready.appendleft(chunk)
-            self.session.commit()  # at once: the sweep may be waiting to write
-            self.settling.clear()
+            self._commit()  # at once: the sweep may be waiting to write
         else:
             self._give_back([chunk])
+
+    def _commit(self) -> None:
+        self.session.commit()
+        self.settling.clear()  # their give-backs and renewals are in
 
     def _claim_next(self) -> None:
         """Claim slices until there are calls enough in hand or nothing left; the caller commits."""
