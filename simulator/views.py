@@ -70,7 +70,10 @@ def hop() -> Any:
         req = hop_request(request.get_json(silent=True), current_app.extensions["minerline"].settings.service_code)
     except ValueError as exc:  # WireError, InvalidPhone
         return _bad(str(exc))
-    return jsonify({"text": hop_handler(current_app).handle(req).text})  # type: ignore[arg-type]
+    handler = hop_handler(current_app)  # type: ignore[arg-type]
+    answer = handler.handle(req)
+    handler.settle()  # the session is written before the page asks for the next screen
+    return jsonify({"text": answer.text})
 
 
 @bp.get("/simulator/inbox")

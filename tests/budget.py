@@ -26,12 +26,16 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
     """Count statements on the runtime's engine and round trips to Redis.
 
     A round trip is one packed send on a connection: a command, a pipeline or a script,
-    whether it goes through the client or over the session store's own connection. Opening a
+    whether it goes through the client or over the session store's own connection (whose
+    replies may be read later, after the answer: still one round trip). Opening a
     connection is counted apart: it happens once for a connection (a thread's or the pool's),
     not on every hop.
     """
+    import ussd.sessions
+
     budget = Budget()
     opening = [0]
+    on_wire = [0]  # inside the session store's own send (which may use the connection's)
 
     def on_statement(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         budget.statements.append(statement)
@@ -42,9 +46,19 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
     def counted_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         if opening[0]:
             budget.handshakes += 1
-        else:
+        elif not on_wire[0]:
             budget.trips += 1
         return real_send(self, *args, **kwargs)
+
+    real_wire_send = ussd.sessions._Wire.send
+
+    def counted_wire_send(self, commands):  # type: ignore[no-untyped-def]
+        budget.trips += 1
+        on_wire[0] += 1
+        try:
+            return real_wire_send(self, commands)
+        finally:
+            on_wire[0] -= 1
 
     def counted_connect(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         opening[0] += 1
@@ -55,9 +69,11 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
 
     AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
     AbstractConnection.connect_check_health = counted_connect  # type: ignore[method-assign]
+    ussd.sessions._Wire.send = counted_wire_send  # type: ignore[method-assign]
     try:
         yield budget
     finally:
         AbstractConnection.send_packed_command = real_send  # type: ignore[method-assign]
         AbstractConnection.connect_check_health = real_connect  # type: ignore[method-assign]
+        ussd.sessions._Wire.send = real_wire_send  # type: ignore[method-assign]
         event.remove(runtime.engine, "before_cursor_execute", on_statement)

@@ -45,9 +45,10 @@ class Phone:
             "sessionId": self.session_id, "serviceCode": self.service_code, "phoneNumber": self.number,
             "networkCode": "64110", "text": self.text,
         })
+        body = resp.get_data(as_text=True)
+        resp.close()  # as a WSGI server does once the answer is written: the hop reads its last replies
         assert resp.status_code == 200, resp.data
         assert resp.mimetype == "text/plain"
-        body = resp.get_data(as_text=True)
         check_screen(body)
         self.screen = body
         return body

@@ -136,12 +136,21 @@ class UssdEndpoint:
         if screen:
             headers.append(("at-ussd-hop-metadata", screen))
         start_response(_STATUS[status], headers)
-        return [body]
+        return _Answered(body, hop_handler(self.app).settle)
 
     def _propagates(self) -> bool:
         """Flask's rule: exceptions reach the server (and tests) when testing or debugging."""
         propagate = self.app.config["PROPAGATE_EXCEPTIONS"]
         return bool(propagate if propagate is not None else (self.app.testing or self.app.debug))
+
+
+class _Answered(list):
+    """The answer's body, and once the server has written it (WSGI's ``close``), the hop's last
+    Redis replies are read: they have arrived meanwhile, so reading them costs no wait."""
+
+    def __init__(self, body: bytes, settle: Callable[[], None]) -> None:
+        super().__init__((body,))
+        self.close = settle
 
 
 def token_matches(expected: str | None, given: str) -> bool:

@@ -1,11 +1,12 @@
 """One USSD hop, from the gateway's form to the answer: the edge around ``menus``.
 
 ``ussd.endpoint`` parses the request (before Flask) and calls :meth:`HopHandler.handle`.
-Order of work: Redis round trip 1 (session, resume snapshot, lock, any daily key missing:
-one script); at most the caller lookup from the database on the first hop; the pure engine
+Order of work: Redis round trip 1 (lock, session, resume snapshot, any daily key missing:
+pipelined); at most the caller lookup from the database on the first hop; the pure engine
 decides the screen; the effects are written in one transaction; Redis round trip 2
-(session, snapshot, unlock: pipelined); jobs are enqueued after the commit. Both round
-trips go over the session store's own connection for this thread (``ussd.sessions``).
+(session, snapshot, unlock: pipelined, sent before the answer and its replies read after it,
+by :meth:`HopHandler.settle`); jobs are enqueued after the commit. Both round trips go over
+the session store's own connection for this thread (``ussd.sessions``).
 """
 
 from __future__ import annotations
@@ -128,6 +129,10 @@ class HopHandler:
         # The safety flow is counted under no name: a labelled count would date each report.
         metrics.screen_counter(answer.screen or "-").inc()
         return answer
+
+    def settle(self) -> None:
+        """Once the answer is written: read the replies to this thread's last session write."""
+        self.store.settle()
 
     def _continues(self, record: SessionRecord, text: str) -> bool:
         """Does ``text`` extend the previous text (previous + '*' + new input)?"""

@@ -1,10 +1,14 @@
-"""USSD session state in Redis: two round trips per hop.
+"""USSD session state in Redis: two round trips per hop, and one wait.
 
-Round trip 1 (``begin``, one Lua script by EVALSHA): read the session, read the resume
-snapshot, take a short lock on the session so a doubled request waits for the first, and
+Round trip 1 (``begin``, pipelined commands): take a short lock on the session so a
+doubled request waits for the first, then read the session and the resume snapshot, and
 fetch (or create) any daily key this process has not got at hand (``ussd.daily_keys``).
+The lock is taken first, so a hop that gets it reads what the last holder wrote.
 Round trip 2 (``commit``, pipelined commands): write the new session, the resume
-snapshot, and drop the lock.
+snapshot, and drop the lock. It is sent before the answer goes out, and its replies are
+read after (:meth:`SessionStore.settle`, called once the answer is written): Redis has
+them by then, so reading them costs no wait. A hop that reaches Redis before them (the
+next hop, from another process, in a race) finds the lock taken and waits for it.
 
 Both go over this thread's own connection (:class:`_Link`), not through the client's
 command machinery, which costs more CPU than the rest of the hop's Redis work.
@@ -17,23 +21,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Callable
 
 import orjson
 from redis import Redis
-from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
+from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from .daily_keys import DailyKeys
 
-try:  # what redis-py itself packs commands with when hiredis is installed, without its wrapping
+try:  # what redis-py itself packs and parses with when hiredis is installed, without its wrapping
+    from hiredis import Reader as _Reader
     from hiredis import pack_command as _pack_command
 except ImportError:  # pragma: no cover - hiredis is in requirements.txt
-    _pack_command = None
+    _Reader = _pack_command = None
 
 __all__ = ["SessionStore", "SessionRecord", "Begin", "KEY_PREFIX"]
 
@@ -43,22 +49,17 @@ LOCK_KEY = KEY_PREFIX + "lock:{}"
 RESUME_KEY = KEY_PREFIX + "resume:{}"
 LOCK_MS = 8000
 
-_BEGIN = """
-local session = redis.call('GET', KEYS[1])
-local resume = false
-if ARGV[3] == '1' then resume = redis.call('GET', KEYS[3]) end
--- The lock may already be ours: this script sent again after its reply was lost on the way.
-local locked = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2])
-if locked or redis.call('GET', KEYS[2]) == ARGV[1] then locked = 1 else locked = 0 end
--- KEYS[4..]: daily keys, each with a fresh candidate and a TTL in ARGV, made only if missing
-local daily = {}
-for i = 4, #KEYS do
-  redis.call('SET', KEYS[i], ARGV[2 * i - 4], 'NX', 'EX', ARGV[2 * i - 3])
-  daily[#daily + 1] = redis.call('GET', KEYS[i])
-end
-return {session or false, resume or false, locked, daily}
-"""
-_BEGIN_SHA = hashlib.sha1(_BEGIN.encode()).hexdigest()
+log = logging.getLogger("minerline.ussd")
+
+_pid = os.getpid()  # kept current without a system call on every hop
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _compact(value: Any) -> bytes:
@@ -67,45 +68,143 @@ def _compact(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
+class _Wire:
+    """One thread's connection: redis-py connects it (address, password, database), and the hop's
+    commands then go straight over its socket, packed and parsed by hiredis, when both are there."""
+
+    def __init__(self, conn) -> None:  # type: ignore[no-untyped-def]
+        self.conn = conn
+        self.pid = _pid
+        self.owed = 0  # replies to commands sent and not yet read
+        conn.connect()
+        sock = getattr(conn, "_sock", None)
+        # A real socket (not fakeredis's stand-in, as in embedded mode) and hiredis: the short way.
+        short = _Reader is not None and _pack_command is not None and hasattr(sock, "recv_into")
+        self.sock = sock if short else None
+        if self.sock is not None:
+            self.reader = _Reader(replyError=ResponseError)
+            self.buffer = bytearray(65536)
+
+    def send(self, commands: tuple[tuple, ...]) -> None:
+        if self.sock is not None:
+            self.sock.sendall(b"".join(_pack_command(c) for c in commands))  # type: ignore[misc]
+        else:
+            packed = ([b"".join(_pack_command(c) for c in commands)] if _pack_command is not None
+                      else self.conn.pack_commands(commands))
+            self.conn.send_packed_command(packed, check_health=False)
+
+    def read(self, count: int) -> list[Any]:
+        """``count`` replies, in order; an error reply is a ResponseError in its place."""
+        replies: list[Any] = []
+        if self.sock is None:
+            for _ in range(count):
+                try:
+                    replies.append(self.conn.read_response())
+                except ResponseError as exc:  # read the rest, so the connection stays in step
+                    replies.append(exc)
+            return replies
+        reader, sock, buffer = self.reader, self.sock, self.buffer
+        while len(replies) < count:
+            reply = reader.gets()
+            if reply is False:  # more bytes needed
+                got = sock.recv_into(buffer)
+                if not got:
+                    raise ConnectionError("Redis closed the connection")
+                reader.feed(buffer, 0, got)
+            else:
+                replies.append(reply)
+        return replies
+
+    def take_owed(self) -> int:
+        owed, self.owed = self.owed, 0
+        return owed
+
+    def __del__(self) -> None:
+        # When its thread or link goes: close the socket now, not whenever the collector reaches
+        # redis-py's connection (which sits in a reference cycle).
+        try:
+            self.conn.disconnect()
+        except Exception:  # pragma: no cover - already closed or half made
+            pass
+
+
 class _Link:
     """This thread's own connection to the client's Redis, for the two round trips of a hop.
 
     redis-py's client checks a connection out of its pool, polls it, wraps each call in
     retries and records metrics; a connection kept per thread needs none of that. A broken
     connection is replaced and the commands are sent once more, as the client would retry.
+
+    :meth:`send` sends without waiting; the replies it leaves owing are read by :meth:`settle`,
+    or by the next :meth:`call` on this thread's connection, before its own.
     """
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, on_failed: Callable[[list[Exception]], None]) -> None:
         pool = redis.connection_pool
         self._connection_class, self._kwargs = pool.connection_class, pool.connection_kwargs
         self._local = threading.local()
+        self._on_failed = on_failed  # given the errors among replies read late
 
-    def _connection(self):  # type: ignore[no-untyped-def]
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.pid != os.getpid():  # a new thread, or a forked process
-            conn = self._local.conn = self._connection_class(**self._kwargs)
-        return conn
+    def _wire(self) -> _Wire:
+        wire = getattr(self._local, "wire", None)
+        if wire is None or wire.pid != _pid:  # a new thread, or a forked process
+            wire = self._local.wire = _Wire(self._connection_class(**self._kwargs))
+        return wire
 
     def call(self, *commands: tuple) -> list[Any]:
-        """Send ``commands`` in one round trip; their replies in order (a ResponseError for an error)."""
+        """Send ``commands`` in one round trip; their replies in order (a ResponseError for an error).
+
+        Replies still owed on the connection are read first; errors among them go to ``on_failed``."""
         for attempt in (1, 2):
-            conn = self._connection()
+            wire = self._wire()
             try:
-                packed = ([b"".join(_pack_command(c) for c in commands)] if _pack_command is not None
-                          else conn.pack_commands(commands))
-                conn.send_packed_command(packed, check_health=False)
-                replies: list[Any] = []
-                for _ in commands:
-                    try:
-                        replies.append(conn.read_response())
-                    except ResponseError as exc:  # read the rest, so the connection stays in step
-                        replies.append(exc)
-                return replies
-            except (ConnectionError, TimeoutError, OSError):
-                conn.disconnect()
+                wire.send(commands)
+                if wire.owed:
+                    errors = [r for r in wire.read(wire.take_owed()) if isinstance(r, Exception)]
+                    if errors:
+                        self._on_failed(errors)
+                return wire.read(len(commands))
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                if self._drop(wire):
+                    self._on_failed([exc])
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def send(self, *commands: tuple) -> None:
+        """Send ``commands`` and go on: their replies are read later, on this thread."""
+        for attempt in (1, 2):
+            wire = self._wire()
+            try:
+                wire.send(commands)
+                wire.owed += len(commands)
+                return
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                if self._drop(wire):
+                    self._on_failed([exc])
+                if attempt == 2:
+                    raise
+
+    def settle(self) -> None:
+        """Read the replies this thread's connection still owes; errors among them go to ``on_failed``.
+
+        A connection lost meanwhile is one error: whether its commands were carried out is unknown."""
+        wire = getattr(self._local, "wire", None)
+        if wire is None or not wire.owed:
+            return
+        try:
+            errors = [reply for reply in wire.read(wire.take_owed()) if isinstance(reply, Exception)]
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            self._drop(wire)
+            errors = [exc]
+        if errors:
+            self._on_failed(errors)
+
+    def _drop(self, wire: _Wire) -> int:
+        """Close a broken connection; how many replies it still owed (their commands' fate is unknown)."""
+        wire.conn.disconnect()
+        self._local.wire = None  # the next use connects afresh
+        return wire.take_owed()
 
 
 @dataclass
@@ -151,7 +250,8 @@ class SessionStore:
         self._secret = secret.encode()
         self._text_mac = hmac.new(self._secret, b"ussd-text:", hashlib.sha256)  # copied per hash (see text_hash)
         self.ttl, self.final_ttl, self.resume_ttl = ttl, final_ttl, resume_ttl
-        self._link = _Link(redis)
+        self._link = _Link(redis, self._commit_failed)
+        self._sent = threading.local()  # the session of this thread's last commit
 
     def text_hash(self, text: str) -> str:
         """HMAC-SHA256 of the hop's text (which may hold a PIN) under the secret; a copy of an HMAC
@@ -164,26 +264,36 @@ class SessionStore:
         token = os.urandom(16).hex()
         daily_keys = DailyKeys.of(self.redis)
         wanted = daily_keys.wanted(datetime.now(UTC))
-        keys = (SESSION_KEY.format(session_id), LOCK_KEY.format(session_id), RESUME_KEY.format(resume_id or "-"),
-                *(key for key, _, _ in wanted))
-        args = (token, LOCK_MS, "1" if resume_id else "0",
-                *(value for _, candidate, ttl in wanted for value in (candidate, ttl)))
-        (reply,) = self._link.call(("EVALSHA", _BEGIN_SHA, len(keys), *keys, *args))
-        if isinstance(reply, NoScriptError):  # Redis restarted or its scripts were flushed
-            (reply,) = self._link.call(("EVAL", _BEGIN, len(keys), *keys, *args))
-        if isinstance(reply, ResponseError):
-            raise reply
-        raw_session, raw_resume, locked, daily = reply
+        lock = LOCK_KEY.format(session_id)
+        # The lock first: a hop that takes it reads the session after its last holder wrote it.
+        # Its value is read back too, so this round trip sent again after its reply was lost on
+        # the way finds the lock its own, not taken.
+        commands: list[tuple] = [("SET", lock, token, "NX", "PX", LOCK_MS), ("GET", lock),
+                                 ("GET", SESSION_KEY.format(session_id))]
+        if resume_id:
+            commands.append(("GET", RESUME_KEY.format(resume_id)))
+        for key, candidate, ttl in wanted:  # made only if missing, then read: one key for every process
+            commands += [("SET", key, candidate, "NX", "EX", ttl), ("GET", key)]
+        replies = self._link.call(*commands)
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise reply
+        holder, raw_session = replies[1], replies[2]
+        raw_resume = replies[3] if resume_id else None
         if wanted:
-            daily_keys.absorb({key: value for (key, _, _), value in zip(wanted, daily, strict=True)})
+            found = replies[4 if resume_id else 3:][1::2]
+            daily_keys.absorb({key: value for (key, _, _), value in zip(wanted, found, strict=True)})
         record = SessionRecord.loads(raw_session) if raw_session else None
-        return Begin(record=record, raw_saved=raw_resume or None, lock_token=token if locked else None)
+        return Begin(record=record, raw_saved=raw_resume or None,
+                     lock_token=token if holder == token.encode() else None)
 
     def commit(self, session_id: str, record: SessionRecord, resume_id: str | None,
                saved: dict[str, Any] | None, lock_token: str) -> None:
-        """Write the session (or its final answer), the resume snapshot, and release the lock."""
-        # One round trip of pipelined commands; MULTI/EXEC would add two replies to parse for
-        # nothing: a half-written commit still leaves a consistent session (the lock expires by itself).
+        """Send the session (or its final answer), the resume snapshot, and the lock's release.
+
+        Pipelined commands; MULTI/EXEC would add two replies to parse for nothing: a half-written
+        commit still leaves a consistent session (the lock expires by itself). The replies are
+        read by :meth:`settle`, after the answer is out."""
         ttl = self.final_ttl if record.final else self.ttl
         commands: list[tuple] = [("SET", SESSION_KEY.format(session_id), record.dumps(), "EX", ttl)]
         if resume_id:
@@ -192,9 +302,27 @@ class SessionStore:
             else:
                 commands.append(("SET", RESUME_KEY.format(resume_id), _compact(saved), "EX", self.resume_ttl))
         commands.append(("DEL", LOCK_KEY.format(session_id)))
-        for reply in self._link.call(*commands):
-            if isinstance(reply, ResponseError):
-                raise reply
+        self._sent.session_id = session_id
+        self._link.send(*commands)
+
+    def settle(self) -> None:
+        """Read the replies of this thread's last commit, once its answer is written."""
+        self._link.settle()
+
+    def _commit_failed(self, errors: list[Exception]) -> None:
+        """This thread's last commit failed, in part or whole, after its hop was answered.
+
+        The session may be left as it was before that hop: it is dropped, so the caller's next hop
+        starts afresh (with the offer to continue) instead of being read against an older screen."""
+        # No session id or number in the log: only what went wrong.
+        log.error("a USSD session write failed in Redis after its answer: %s",
+                  "; ".join(f"{type(e).__name__}: {e}" for e in errors))
+        session_id = getattr(self._sent, "session_id", None)
+        if session_id is not None:
+            try:
+                self.redis.delete(SESSION_KEY.format(session_id))
+            except Exception:  # Redis is failing: the session expires by itself
+                log.warning("could not drop the USSD session after its write failed", exc_info=True)
 
     def release(self, session_id: str) -> None:
         self.redis.delete(LOCK_KEY.format(session_id))

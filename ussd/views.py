@@ -35,8 +35,10 @@ def _plain(body: str, status: int = 200) -> Response:
 
 @bp.post("/ussd")
 def ussd() -> Response:
-    status, text, screen = answer_hop(hop_handler(current_app), request.form)  # type: ignore[arg-type]
+    handler = hop_handler(current_app)
+    status, text, screen = answer_hop(handler, request.form)  # type: ignore[arg-type]
     response = _plain(text, status)
+    response.call_on_close(handler.settle)
     if screen:
         response.headers["at-ussd-hop-metadata"] = screen
     return response

@@ -214,7 +214,7 @@ def test_session_keeps_no_input_text_and_a_final_answer_only_briefly(phone, runt
 def test_each_hop_stays_within_three_queries_and_two_redis_round_trips(phone, runtime, member):
     m = member(language=None)
     p = phone(m.phone)
-    p.dial()  # connects and loads the script once per process
+    p.dial()  # connects the session store's connection for this thread
     with counting(runtime) as budget:
         for value in ("1", "3", "1", "1", "98", "0", "00", "6", "3", "3", "5", "1", "1"):
             budget.reset()

@@ -5,14 +5,6 @@ from __future__ import annotations
 import ussd.sessions
 
 
-def test_a_session_goes_on_after_redis_forgets_its_scripts(phone, runtime):
-    p = phone()
-    p.dial()
-    runtime.redis.script_flush()
-    assert p.send("1").startswith("CON ")
-    assert p.send("0").startswith("CON ")
-
-
 def test_a_session_goes_on_after_its_connection_is_dropped(phone, runtime):
     p = phone()
     first = p.dial()
@@ -38,19 +30,67 @@ def test_a_hop_whose_first_reply_from_redis_was_lost_is_answered_at_once(phone, 
 
     p = phone()
     p.dial()
-    conn = hop_handler(app).store._link._connection()  # this thread's: the test client runs here
-    read, lost = conn.read_response, []
+    wire = hop_handler(app).store._link._wire()  # this thread's: the test client runs here
+    read, lost = wire.read, []
 
-    def lose_the_first(*args, **kwargs):  # the script ran (the lock is taken), its answer never came
-        reply = read(*args, **kwargs)
+    def lose_the_first(count):  # the commands ran (the lock is taken), their replies never came
+        replies = read(count)
         if not lost:
-            lost.append(reply)
+            lost.append(replies)
             raise ConnectionError("connection dropped before the reply")
-        return reply
+        return replies
 
-    monkeypatch.setattr(conn, "read_response", lose_the_first)
+    monkeypatch.setattr(wire, "read", lose_the_first)
     started = time.monotonic()
     answer = p.send("1")
-    # The store sends the script again: it must see the lock as its own, not wait for it to expire.
+    # The store sends the commands again: it must see the lock as its own, not wait for it to expire.
     assert lost and answer.startswith("CON ") and "try again" not in answer
     assert time.monotonic() - started < 3
+
+
+def _post(client, session_id, number, text):  # type: ignore[no-untyped-def]
+    return client.post("/ussd", data={"sessionId": session_id, "serviceCode": "*384*44#", "phoneNumber": number,
+                                      "networkCode": "64110", "text": text})
+
+
+def test_a_hop_reads_the_replies_to_its_session_write_once_its_answer_is_written(app, client):
+    from ussd.endpoint import hop_handler
+
+    wire = hop_handler(app).store._link._wire()  # this thread's: the test client runs here
+    resp = _post(client, "ATUid_written", "+256700000009", "")
+    assert resp.get_data(as_text=True).startswith("CON ")
+    assert wire.owed == 3  # the session, the resume snapshot and the lock: sent, not yet waited for
+    resp.close()  # what a WSGI server does once the answer is out
+    assert wire.owed == 0
+
+
+def test_a_hop_whose_last_replies_were_never_read_goes_on(client, runtime):
+    # A server that never closes its responses: each round trip reads what the last one owed first.
+    first = _post(client, "ATUid_unclosed", "+256700000009", "").get_data(as_text=True)
+    assert first.startswith("CON ")
+    nxt = _post(client, "ATUid_unclosed", "+256700000009", "1").get_data(as_text=True)
+    assert nxt.startswith("CON ") and nxt != first
+    assert _post(client, "ATUid_unclosed", "+256700000009", "1").get_data(as_text=True) == nxt  # kept
+    assert runtime.redis.get("ml:ussd:lock:ATUid_unclosed") is None  # and every lock was let go
+
+
+def test_a_session_write_that_fails_after_the_answer_is_logged_and_the_session_starts_again(
+        app, phone, runtime, caplog):
+    import logging
+
+    from ussd.endpoint import hop_handler
+
+    caplog.set_level(logging.ERROR, logger="minerline.ussd")
+    p = phone("+256700000009")
+    p.dial()
+    p.send("1")  # English: a language chosen, and a session to write
+    store = hop_handler(app).store
+    store.ttl = 0  # Redis refuses the session write ("invalid expire time"); the rest goes through
+    on_rights = p.send("3")
+    assert on_rights.startswith("CON ")  # the caller was answered before the write's reply came
+    (line,) = [r.getMessage() for r in caplog.records if "session write failed" in r.getMessage()]
+    assert "ResponseError" in line and "256700000009" not in line and p.session_id not in line
+    # The session is dropped, not left one screen behind: the next hop starts afresh, offering to go on.
+    assert runtime.redis.get(f"ml:ussd:session:{p.session_id}") is None
+    store.ttl = 180
+    assert "cut off" in p.send("1")
