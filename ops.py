@@ -82,6 +82,9 @@ def healthz() -> tuple[dict, int]:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    from ussd.metrics import TALLY
+
+    TALLY.flush()  # this process's hop counts, written now rather than within the second
     if current_app.extensions["minerline"].settings.prometheus_multiproc_dir:
         # Under gunicorn every worker writes its own files; add them all up.
         from prometheus_client import multiprocess

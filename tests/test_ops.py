@@ -39,6 +39,47 @@ def test_metrics_count_hops_and_hold_no_phone_numbers(client, phone):
     assert "700000009" not in body
 
 
+def _samples(client) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    body = client.get("/metrics").get_data(as_text=True)
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in body.splitlines() if line.startswith("minerline_ussd_")}
+
+
+def test_metrics_count_every_hop_once(client, phone):
+    before = _samples(client)
+    p = phone("+256700000009")
+    p.dial()  # the first-use language screen
+    p.send("1")  # the main menu
+    p.send("3")  # rights
+    after = _samples(client)
+
+    def grew(name: str) -> float:
+        return after.get(name, 0) - before.get(name, 0)
+
+    assert grew("minerline_ussd_hop_seconds_count") == 3
+    assert grew('minerline_ussd_hop_seconds_bucket{le="+Inf"}') == 3
+    assert grew("minerline_ussd_hop_seconds_sum") > 0
+    assert grew('minerline_ussd_requests_total{outcome="con"}') == 3
+    assert grew('minerline_ussd_screens_total{screen="main"}') == 1
+    assert grew('minerline_ussd_screens_total{screen="rights"}') == 1
+
+
+def test_hop_counts_are_written_within_about_a_second_without_a_scrape(phone):
+    import time
+
+    from prometheus_client import REGISTRY
+
+    def hops() -> float:
+        return REGISTRY.get_sample_value("minerline_ussd_hop_seconds_count") or 0
+
+    before = hops()
+    phone("+256700000009").dial()
+    deadline = time.monotonic() + 5
+    while hops() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hops() == before + 1
+
+
 @pytest.mark.parametrize("path", ["/ussd", "/ussd/events", "/sms/inbound", "/sms/delivery", "/sms/optout"])
 def test_callbacks_need_the_token_when_one_is_set(settings, runtime, path):
     app = create_app(settings.replace(webhook_token="s3cret"), runtime=runtime)

@@ -94,7 +94,7 @@ class HopHandler:
             engine = self.engine.with_data(data, today=data.today)
             if fresh:
                 # A new session, or one whose state expired: start afresh (offering a resume).
-                caller.update(load_caller(data.db, req.phone, self.secret))
+                caller.update(load_caller(self.runtime.engine, req.phone, self.secret))
                 result = engine.start(caller_from_dict(caller), saved=begin.saved)
                 hops = 1
             else:
@@ -127,7 +127,7 @@ class HopHandler:
             enqueue_send(self.runtime.queue(), outbox_ids)
         answer = HopAnswer(result.text, "" if result.sensitive else result.screen)
         # The safety flow is counted under no name: a labelled count would date each report.
-        metrics.screen_counter(answer.screen or "-").inc()
+        metrics.TALLY.screen(answer.screen or "-")
         return answer
 
     def settle(self) -> None:

@@ -154,3 +154,17 @@ def test_form_hops_are_answered_without_flask_request_machinery(app, client, mon
     assert _post(client, {"text": ""}).status_code == 400
     with pytest.raises(AssertionError, match="went through Flask"):
         _multipart(client)
+
+
+def test_a_body_cut_short_gets_400_and_no_hop_is_made(client, runtime):
+    import io
+
+    body = b"sessionId=ATUid_cut&serviceCode=%2A384%2A44%23&phoneNumber=%2B256700000009&text=3"
+    # Cut before its last field ends, the rest would still be a valid hop: it must not be taken for one.
+    resp = client.post("/ussd", input_stream=io.BytesIO(body[:-2]), content_type="application/x-www-form-urlencoded",
+                       environ_overrides={"CONTENT_LENGTH": str(len(body))})  # what was announced
+    assert resp.status_code == 400
+    assert runtime.redis.get("ml:ussd:session:ATUid_cut") is None
+    whole = client.post("/ussd", input_stream=io.BytesIO(body), content_length=len(body),
+                        content_type="application/x-www-form-urlencoded")
+    assert whole.status_code == 200 and whole.get_data(as_text=True).startswith("CON ")
