@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from urllib.parse import unquote
 
-from werkzeug.exceptions import ClientDisconnected, Forbidden, HTTPException, InternalServerError
+from werkzeug.exceptions import ClientDisconnected, Forbidden, HTTPException, InternalServerError, RequestEntityTooLarge
 from werkzeug.wsgi import get_input_stream
 
 from . import metrics
@@ -35,6 +35,8 @@ PATH = "/ussd"
 WRONG_TOKEN = "missing or wrong token"
 _FORM = "application/x-www-form-urlencoded"
 _STATUS = {200: "200 OK", 400: "400 BAD REQUEST"}
+# A hop's form is a few hundred bytes; anything far larger is not the gateway.
+MAX_BODY = 16 * 1024
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -63,17 +65,22 @@ def answer_hop(handler: HopHandler, form: Mapping[str, str]) -> tuple[int, str, 
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
-    """The request body. With a Content-Length (what the gateway sends), read just that much from the
-    server's stream, which is what Werkzeug's stream wrapper does, without making the wrapper;
-    otherwise through Werkzeug. A body cut short is Werkzeug's 400, as with the wrapper."""
+    """The request body, as long as its Content-Length says (what the gateway sends), read from the
+    server's stream until it is all there. A body cut short is Werkzeug's 400, as with its stream
+    wrapper; one over MAX_BODY is 413. Without a Content-Length, through Werkzeug."""
     length = environ.get("CONTENT_LENGTH") or ""
-    if length.isdigit() and not environ.get("wsgi.input_terminated"):
-        wanted = int(length)
-        raw = environ["wsgi.input"].read(wanted) if wanted else b""
-        if len(raw) != wanted:
+    if not length.isdigit():
+        return get_input_stream(environ, max_content_length=MAX_BODY).read()
+    wanted = int(length)
+    if wanted > MAX_BODY:
+        raise RequestEntityTooLarge()
+    stream, raw = environ["wsgi.input"], b""
+    while len(raw) < wanted:
+        chunk = stream.read(wanted - len(raw))
+        if not chunk:
             raise ClientDisconnected()
-        return raw
-    return get_input_stream(environ).read()
+        raw += chunk
+    return raw
 
 
 def _is_form(content_type: str | None) -> bool:
@@ -137,9 +144,11 @@ class UssdEndpoint:
             form = _first_values(raw.decode())
         except UnicodeDecodeError:
             form = {}  # as Flask: a body that is not UTF-8 is an empty form
+        handler = hop_handler(self.app)
         try:
-            status, text, screen = answer_hop(hop_handler(self.app), form)
+            status, text, screen = answer_hop(handler, form)
         except Exception:
+            handler.settle()  # a session write already sent is read now, not left to the next hop
             if self._propagates():
                 raise
             self.app.logger.error(f"Exception on {PATH} [POST]", exc_info=True)
@@ -149,7 +158,7 @@ class UssdEndpoint:
         if screen:
             headers.append(("at-ussd-hop-metadata", screen))
         start_response(_STATUS[status], headers)
-        return _Answered(body, hop_handler(self.app).settle)
+        return _Answered(body, handler.settle)
 
     def _propagates(self) -> bool:
         """Flask's rule: exceptions reach the server (and tests) when testing or debugging."""

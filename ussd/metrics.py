@@ -36,9 +36,10 @@ FLUSH_SECONDS = 1.0
 class _Counts:
     """One thread's counts not yet written. Only its thread adds to them; writing takes them under the lock."""
 
-    __slots__ = ("lock", "buckets", "seconds", "outcomes", "screens")
+    __slots__ = ("lock", "buckets", "seconds", "outcomes", "screens", "thread")
 
     def __init__(self, buckets: int) -> None:
+        self.thread = threading.current_thread()  # once it has ended and its counts are written, dropped
         self.lock = threading.Lock()
         self.buckets = [0] * buckets
         self.seconds = 0.0
@@ -90,6 +91,9 @@ class HopTally:
         """Write every thread's counts of this process to the metrics."""
         with self._lock:
             every = list(self._all)
+            # A thread that has ended adds nothing more (a server may start one per request): its
+            # counts are written below for the last time.
+            self._all = [counts for counts in every if counts.thread.is_alive()]
         for counts in every:
             with counts.lock:
                 buckets, seconds = counts.buckets, counts.seconds

@@ -36,10 +36,18 @@ from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 from .daily_keys import DailyKeys
 
 try:  # what redis-py itself packs and parses with when hiredis is installed, without its wrapping
+    from hiredis import ProtocolError as _ProtocolError
+    from hiredis import PushNotification as _Push
     from hiredis import Reader as _Reader
     from hiredis import pack_command as _pack_command
 except ImportError:  # pragma: no cover - hiredis is in requirements.txt
     _Reader = _pack_command = None
+
+    class _ProtocolError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class _Push(list):  # type: ignore[no-redef]
+        pass
 
 __all__ = ["SessionStore", "SessionRecord", "Begin", "KEY_PREFIX"]
 
@@ -105,19 +113,28 @@ class _Wire:
             return replies
         reader, sock, buffer = self.reader, self.sock, self.buffer
         while len(replies) < count:
-            reply = reader.gets()
+            try:
+                reply = reader.gets()
+            except _ProtocolError as exc:  # out of step with the server: this connection is done
+                raise ConnectionError(f"Redis protocol error: {exc}") from exc
             if reply is False:  # more bytes needed
                 got = sock.recv_into(buffer)
                 if not got:
                     raise ConnectionError("Redis closed the connection")
                 reader.feed(buffer, 0, got)
-            else:
+            elif type(reply) is not _Push:  # a RESP3 push (a server notice) answers no command
                 replies.append(reply)
         return replies
 
     def take_owed(self) -> int:
         owed, self.owed = self.owed, 0
         return owed
+
+    def read_owed(self) -> list[Exception]:
+        """Read the replies still owed; the errors among them. Until they are read, they stay owed."""
+        errors = [reply for reply in self.read(self.owed) if isinstance(reply, Exception)]
+        self.owed = 0
+        return errors
 
     def __del__(self) -> None:
         # When its thread or link goes: close the socket now, not whenever the collector reaches
@@ -158,11 +175,11 @@ class _Link:
         for attempt in (1, 2):
             wire = self._wire()
             try:
-                wire.send(commands)
-                if wire.owed:
-                    errors = [r for r in wire.read(wire.take_owed()) if isinstance(r, Exception)]
+                if wire.owed:  # before sending: a failed write is dealt with before its session is read
+                    errors = wire.read_owed()
                     if errors:
                         self._on_failed(errors)
+                wire.send(commands)
                 return wire.read(len(commands))
             except (ConnectionError, TimeoutError, OSError) as exc:
                 if self._drop(wire):
@@ -193,7 +210,7 @@ class _Link:
         if wire is None or not wire.owed:
             return
         try:
-            errors = [reply for reply in wire.read(wire.take_owed()) if isinstance(reply, Exception)]
+            errors = wire.read_owed()
         except (ConnectionError, TimeoutError, OSError) as exc:
             self._drop(wire)
             errors = [exc]

@@ -156,15 +156,22 @@ def test_form_hops_are_answered_without_flask_request_machinery(app, client, mon
         _multipart(client)
 
 
-def test_a_body_cut_short_gets_400_and_no_hop_is_made(client, runtime):
+@pytest.mark.parametrize("terminated", [False, True])  # gunicorn says its stream ends where the body does
+def test_a_body_cut_short_gets_400_and_no_hop_is_made(client, runtime, terminated):
     import io
 
     body = b"sessionId=ATUid_cut&serviceCode=%2A384%2A44%23&phoneNumber=%2B256700000009&text=3"
     # Cut before its last field ends, the rest would still be a valid hop: it must not be taken for one.
     resp = client.post("/ussd", input_stream=io.BytesIO(body[:-2]), content_type="application/x-www-form-urlencoded",
-                       environ_overrides={"CONTENT_LENGTH": str(len(body))})  # what was announced
+                       environ_overrides={"CONTENT_LENGTH": str(len(body)),  # what was announced
+                                          "wsgi.input_terminated": terminated})
     assert resp.status_code == 400
     assert runtime.redis.get("ml:ussd:session:ATUid_cut") is None
     whole = client.post("/ussd", input_stream=io.BytesIO(body), content_length=len(body),
                         content_type="application/x-www-form-urlencoded")
     assert whole.status_code == 200 and whole.get_data(as_text=True).startswith("CON ")
+
+
+def test_a_body_far_larger_than_a_hop_gets_413(client):
+    resp = client.post("/ussd", data={**FORM, "text": "1" * 20_000})
+    assert resp.status_code == 413
