@@ -23,6 +23,8 @@ import hashlib
 import hmac
 import logging
 import os
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -76,6 +78,19 @@ def _compact(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
+def _kernel_timeout(sock: socket.socket) -> None:
+    """Keep the socket's timeout, but in the kernel: Python polls before every call on a socket with
+    a timeout of its own (four extra system calls a hop). A call that times out raises an OSError
+    (EAGAIN), which the link treats as a broken connection, as it does a timeout."""
+    timeout = sock.gettimeout()
+    if timeout:
+        whole = int(timeout)
+        limit = struct.pack("ll", whole, int((timeout - whole) * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, limit)
+    sock.settimeout(None)
+
+
 class _Wire:
     """One thread's connection: redis-py connects it (address, password, database), and the hop's
     commands then go straight over its socket, packed and parsed by hiredis, when both are there."""
@@ -92,6 +107,7 @@ class _Wire:
         if self.sock is not None:
             self.reader = _Reader(replyError=ResponseError)
             self.buffer = bytearray(65536)
+            _kernel_timeout(self.sock)
 
     def send(self, commands: tuple[tuple, ...]) -> None:
         if self.sock is not None:

@@ -94,3 +94,22 @@ def test_a_session_write_that_fails_after_the_answer_is_logged_and_the_session_s
     assert runtime.redis.get(f"ml:ussd:session:{p.session_id}") is None
     store.ttl = 180
     assert "cut off" in p.send("1")
+
+
+def test_the_store_keeps_its_socket_timeout_without_polling():
+    import socket
+    import time
+
+    import pytest
+
+    from ussd.sessions import _kernel_timeout
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(0.2)
+        _kernel_timeout(ours)
+        assert ours.gettimeout() is None  # no poll before each call
+        started = time.monotonic()
+        with pytest.raises(OSError):  # a Redis that never answers still ends the wait
+            ours.recv_into(bytearray(16))
+        assert 0.1 < time.monotonic() - started < 2
