@@ -31,6 +31,7 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
     connection is counted apart: it happens once for a connection (a thread's or the pool's),
     not on every hop.
     """
+    import ussd.callers
     import ussd.sessions
 
     budget = Budget()
@@ -51,6 +52,11 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
         return real_send(self, *args, **kwargs)
 
     real_wire_send = ussd.sessions._Wire.send
+    real_prepared_run = ussd.callers.Prepared.run
+
+    def counted_prepared_run(self, cursor, values):  # type: ignore[no-untyped-def]
+        budget.statements.append(self.sql)  # run on the DBAPI cursor, which the engine's events do not see
+        return real_prepared_run(self, cursor, values)
 
     def counted_wire_send(self, commands):  # type: ignore[no-untyped-def]
         budget.trips += 1
@@ -70,10 +76,12 @@ def counting(runtime) -> Iterator[Budget]:  # type: ignore[no-untyped-def]
     AbstractConnection.send_packed_command = counted_send  # type: ignore[method-assign]
     AbstractConnection.connect_check_health = counted_connect  # type: ignore[method-assign]
     ussd.sessions._Wire.send = counted_wire_send  # type: ignore[method-assign]
+    ussd.callers.Prepared.run = counted_prepared_run  # type: ignore[method-assign]
     try:
         yield budget
     finally:
         AbstractConnection.send_packed_command = real_send  # type: ignore[method-assign]
         AbstractConnection.connect_check_health = real_connect  # type: ignore[method-assign]
         ussd.sessions._Wire.send = real_wire_send  # type: ignore[method-assign]
+        ussd.callers.Prepared.run = real_prepared_run  # type: ignore[method-assign]
         event.remove(runtime.engine, "before_cursor_execute", on_statement)

@@ -229,6 +229,7 @@ def test_each_hop_stays_within_three_queries_and_two_redis_round_trips(phone, ru
         fresh = phone(m.phone)
         fresh.dial()
         assert len(budget.statements) <= 3 and budget.trips == 2, (budget.statements, budget.trips)
+        assert any("FROM members" in sql for sql in budget.statements)  # the caller lookup is counted too
 
 
 def test_bad_requests_get_a_reason(client):
