@@ -63,7 +63,7 @@ class HopTally:
         self._all: list[_Counts] = []
         self._lock = threading.Lock()
         self._pid = 0  # the process whose writer thread runs
-        self._labelled: dict[tuple[int, str], Counter] = {}  # (which counter, label) -> its child
+        self._children: dict[tuple[str, str], Counter] = {}  # (label name, value) -> the labelled counter
         os.register_at_fork(after_in_child=self._forget)
 
     def _forget(self) -> None:
@@ -106,15 +106,14 @@ class HopTally:
             if any(buckets):
                 self._histogram._sum.inc(seconds)
             for outcome, n in outcomes.items():
-                self._child(0, outcome).inc(n)
+                self._child(self._requests, "outcome", outcome).inc(n)
             for screen, n in screens.items():
-                self._child(1, screen).inc(n)
+                self._child(self._screens, "screen", screen).inc(n)
 
-    def _child(self, which: int, label: str) -> Counter:
-        child = self._labelled.get((which, label))
+    def _child(self, counter: Counter, label: str, value: str) -> Counter:
+        child = self._children.get((label, value))
         if child is None:
-            child = (self._requests.labels(outcome=label) if which == 0 else self._screens.labels(screen=label))
-            self._labelled[(which, label)] = child
+            child = self._children[(label, value)] = counter.labels(**{label: value})
         return child
 
     def _counts(self) -> _Counts:

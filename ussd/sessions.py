@@ -32,24 +32,17 @@ from datetime import UTC, datetime
 from typing import Any, Callable
 
 import orjson
+
+# What redis-py itself packs and parses with when hiredis is installed (it is pinned in
+# requirements.txt), without its wrapping.
+from hiredis import ProtocolError as _ProtocolError
+from hiredis import PushNotification as _Push
+from hiredis import Reader as _Reader
+from hiredis import pack_command as _pack_command
 from redis import Redis
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
 from .daily_keys import DailyKeys
-
-try:  # what redis-py itself packs and parses with when hiredis is installed, without its wrapping
-    from hiredis import ProtocolError as _ProtocolError
-    from hiredis import PushNotification as _Push
-    from hiredis import Reader as _Reader
-    from hiredis import pack_command as _pack_command
-except ImportError:  # pragma: no cover - hiredis is in requirements.txt
-    _Reader = _pack_command = None
-
-    class _ProtocolError(Exception):  # type: ignore[no-redef]
-        pass
-
-    class _Push(list):  # type: ignore[no-redef]
-        pass
 
 __all__ = ["SessionStore", "SessionRecord", "Begin", "KEY_PREFIX"]
 
@@ -101,21 +94,19 @@ class _Wire:
         self.owed = 0  # replies to commands sent and not yet read
         conn.connect()
         sock = getattr(conn, "_sock", None)
-        # A real socket (not fakeredis's stand-in, as in embedded mode) and hiredis: the short way.
-        short = _Reader is not None and _pack_command is not None and hasattr(sock, "recv_into")
-        self.sock = sock if short else None
+        # A real socket, not fakeredis's stand-in (embedded mode): read and written directly.
+        self.sock = sock if hasattr(sock, "recv_into") else None
         if self.sock is not None:
             self.reader = _Reader(replyError=ResponseError)
             self.buffer = bytearray(65536)
             _kernel_timeout(self.sock)
 
     def send(self, commands: tuple[tuple, ...]) -> None:
+        packed = b"".join(_pack_command(c) for c in commands)
         if self.sock is not None:
-            self.sock.sendall(b"".join(_pack_command(c) for c in commands))  # type: ignore[misc]
+            self.sock.sendall(packed)
         else:
-            packed = ([b"".join(_pack_command(c) for c in commands)] if _pack_command is not None
-                      else self.conn.pack_commands(commands))
-            self.conn.send_packed_command(packed, check_health=False)
+            self.conn.send_packed_command([packed], check_health=False)
 
     def read(self, count: int) -> list[Any]:
         """``count`` replies, in order; an error reply is a ResponseError in its place."""
@@ -141,16 +132,6 @@ class _Wire:
             elif type(reply) is not _Push:  # a RESP3 push (a server notice) answers no command
                 replies.append(reply)
         return replies
-
-    def take_owed(self) -> int:
-        owed, self.owed = self.owed, 0
-        return owed
-
-    def read_owed(self) -> list[Exception]:
-        """Read the replies still owed; the errors among them. Until they are read, they stay owed."""
-        errors = [reply for reply in self.read(self.owed) if isinstance(reply, Exception)]
-        self.owed = 0
-        return errors
 
     def __del__(self) -> None:
         # When its thread or link goes: close the socket now, not whenever the collector reaches
@@ -188,56 +169,54 @@ class _Link:
         """Send ``commands`` in one round trip; their replies in order (a ResponseError for an error).
 
         Replies still owed on the connection are read first; errors among them go to ``on_failed``."""
-        for attempt in (1, 2):
-            wire = self._wire()
-            try:
-                if wire.owed:  # before sending: a failed write is dealt with before its session is read
-                    errors = wire.read_owed()
-                    if errors:
-                        self._on_failed(errors)
-                wire.send(commands)
-                return wire.read(len(commands))
-            except (ConnectionError, TimeoutError, OSError) as exc:
-                if self._drop(wire):
-                    self._on_failed([exc])
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return self._exchange(commands, wait=True)
 
     def send(self, *commands: tuple) -> None:
         """Send ``commands`` and go on: their replies are read later, on this thread."""
-        for attempt in (1, 2):
-            wire = self._wire()
-            try:
-                wire.send(commands)
-                wire.owed += len(commands)
-                return
-            except (ConnectionError, TimeoutError, OSError) as exc:
-                if self._drop(wire):
-                    self._on_failed([exc])
-                if attempt == 2:
-                    raise
+        self._exchange(commands, wait=False)
 
     def settle(self) -> None:
         """Read the replies this thread's connection still owes; errors among them go to ``on_failed``.
 
         A connection lost meanwhile is one error: whether its commands were carried out is unknown."""
         wire = getattr(self._local, "wire", None)
-        if wire is None or not wire.owed:
-            return
-        try:
-            errors = wire.read_owed()
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            self._drop(wire)
-            errors = [exc]
-        if errors:
-            self._on_failed(errors)
+        if wire is not None and wire.owed:
+            try:
+                self._read_owed(wire)
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                self._drop(wire, exc)
 
-    def _drop(self, wire: _Wire) -> int:
-        """Close a broken connection; how many replies it still owed (their commands' fate is unknown)."""
+    def _exchange(self, commands: tuple[tuple, ...], wait: bool) -> list[Any]:
+        for attempt in (1, 2):
+            wire = self._wire()
+            try:
+                self._read_owed(wire)  # before sending: a failed write is dealt with before its session is read
+                wire.send(commands)
+                if not wait:
+                    wire.owed += len(commands)
+                    return []
+                return wire.read(len(commands))
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                self._drop(wire, exc)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _read_owed(self, wire: _Wire) -> None:
+        if wire.owed:
+            errors = [reply for reply in wire.read(wire.owed) if isinstance(reply, Exception)]
+            wire.owed = 0  # only once read: a connection lost while reading still owes them
+            if errors:
+                self._on_failed(errors)
+
+    def _drop(self, wire: _Wire, error: Exception) -> None:
+        """Close a broken connection. Replies it still owed are reported lost: their commands' fate
+        is unknown."""
         wire.conn.disconnect()
         self._local.wire = None  # the next use connects afresh
-        return wire.take_owed()
+        if wire.owed:
+            wire.owed = 0
+            self._on_failed([error])
 
 
 @dataclass

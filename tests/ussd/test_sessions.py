@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ussd.sessions
-
 
 def test_a_session_goes_on_after_its_connection_is_dropped(phone, runtime):
     p = phone()
@@ -12,13 +10,6 @@ def test_a_session_goes_on_after_its_connection_is_dropped(phone, runtime):
     main = p.send("1")
     assert main.startswith("CON ") and main != first
     assert p.repeat() == main  # and the session was kept: the same text is answered from it
-
-
-def test_the_store_packs_its_commands_without_hiredis_too(phone, monkeypatch):
-    monkeypatch.setattr(ussd.sessions, "_pack_command", None)
-    p = phone()
-    p.dial()
-    assert p.send("1").startswith("CON ")
 
 
 def test_a_hop_whose_first_reply_from_redis_was_lost_is_answered_at_once(phone, app, monkeypatch):
